@@ -1,0 +1,46 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { InputValidationError, VpcGuardError, parseOrThrow } from '../errors';
+import { NetworkSnapshotSchema, type NetworkSnapshot } from './schema';
+
+/**
+ * Validates snapshot data. A file may hold one snapshot or an array of them (one per account and
+ * region), so that a whole estate travels as one file.
+ */
+export function parseNetworkSnapshots(data: unknown, source = 'snapshot'): NetworkSnapshot[] {
+  const items = Array.isArray(data) ? data : [data];
+  if (items.length === 0) {
+    throw new InputValidationError(source, [
+      { path: '', message: 'expected a snapshot or a non-empty array of snapshots, got an empty array' },
+    ]);
+  }
+  return items.map((item, index) =>
+    parseOrThrow(NetworkSnapshotSchema, item, Array.isArray(data) ? `${source}[${index}]` : source),
+  );
+}
+
+/** Reads and validates a snapshot file (JSON: one snapshot or an array). */
+export async function loadNetworkSnapshots(path: string): Promise<NetworkSnapshot[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new VpcGuardError(`${path}: cannot read the snapshot file (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new InputValidationError(path, [{ path: '', message: `not valid JSON: ${(error as Error).message}` }], {
+      cause: error,
+    });
+  }
+  return parseNetworkSnapshots(data, path);
+}
+
+/** Writes snapshots as one JSON file, readable by {@link loadNetworkSnapshots}. */
+export async function saveNetworkSnapshots(path: string, snapshots: readonly NetworkSnapshot[]): Promise<void> {
+  const data = snapshots.length === 1 ? snapshots[0] : snapshots;
+  await writeFile(path, `${JSON.stringify(data, null, 2)}\n`, 'utf8');
+}
