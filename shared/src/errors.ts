@@ -45,7 +45,11 @@ export function formatIssuePath(path: readonly PropertyKey[]): string {
     if (typeof segment === 'number') text += `[${segment}]`;
     else {
       const key = String(segment);
-      text += /^[A-Za-z_$][\w$-]*$/.test(key) ? (text ? `.${key}` : key) : `[${JSON.stringify(key)}]`;
+      text += /^[\w$-]+$/.test(key)
+        ? text
+          ? `.${key}`
+          : key
+        : `[${JSON.stringify(key)}]`;
     }
   }
   return text;
@@ -82,6 +86,10 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
       return `unknown ${issue.keys.length === 1 ? 'key' : 'keys'} ${issue.keys.map((key) => JSON.stringify(key)).join(', ')}`;
     case 'invalid_union':
       return `${issue.message}, got ${got}`;
+    case 'invalid_key': {
+      const [inner] = issue.issues;
+      return `bad key: ${inner ? inner.message : issue.message}, got ${got}`;
+    }
     case 'custom':
       return issue.message;
     default:
@@ -95,7 +103,11 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
  * Parses `data` with `schema`; on failure throws an {@link InputValidationError} naming `source` and
  * every bad field.
  */
-export function parseOrThrow<S extends z.ZodType>(schema: S, data: unknown, source: string): z.output<S> {
+export function parseOrThrow<S extends z.ZodType>(
+  schema: S,
+  data: unknown,
+  source: string,
+): z.output<S> {
   const result = schema.safeParse(data, { reportInput: true });
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => ({

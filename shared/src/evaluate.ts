@@ -1,4 +1,5 @@
 import type { CostImpact } from './cost/pricing';
+import { InputValidationError } from './errors';
 import { parseExemption, type ExemptionStatus } from './policy/exemption';
 import { resolveProfile, type ProfileSource } from './policy/resolve';
 import type { GuardPolicy } from './policy/schema';
@@ -152,7 +153,12 @@ function buildAnnotation(
   return clampMessage(`${first!.message}${more}`);
 }
 
-function evaluateVpc(context: VpcContext, collectedAt: string, profileSource: ProfileSource, profileProblem?: string): Evaluation {
+function evaluateVpc(
+  context: VpcContext,
+  collectedAt: string,
+  profileSource: ProfileSource,
+  profileProblem?: string,
+): Evaluation {
   const { accountId, region, vpc } = context;
   const outcomes: RuleOutcome[] = [];
   const found: Finding[] = [];
@@ -213,37 +219,26 @@ export function evaluate(
   options: EvaluateOptions,
 ): Evaluation[] {
   const evaluations: Evaluation[] = [];
-  for (const snapshot of snapshots) {
-    const subnets = groupByVpc<Subnet>(snapshot.subnets);
-    const routeTables = groupByVpc<RouteTable>(snapshot.routeTables);
-    const natGateways = groupByVpc<NatGateway>(snapshot.natGateways);
-    const endpoints = groupByVpc<VpcEndpoint>(snapshot.vpcEndpoints);
-    const internetGateways = groupGatewaysByVpc<InternetGateway>(snapshot.internetGateways);
-    const egressOnly = groupGatewaysByVpc<EgressOnlyInternetGateway>(snapshot.egressOnlyInternetGateways);
-    const securityGroups = new Map<string, SecurityGroup>(
-      snapshot.securityGroups.map((group) => [group.groupId, group]),
-    );
+  const seen = new Set<string>();
+  for (const [index, snapshot] of snapshots.entries()) {
     for (const vpc of snapshot.vpcs) {
-      const resolved = resolveProfile(policy, snapshot.accountId, vpc);
-      const context: VpcContext = {
-        accountId: snapshot.accountId,
-        region: snapshot.region,
-        organizationId: policy.organization.id,
-        now: options.now,
-        vpc,
-        profileName: resolved.name,
-        profile: resolved.profile,
-        exemption: parseExemption(vpc.tags[policy.exemptions.tag], options.now, policy.exemptions.maxDays),
-        exemptionTag: policy.exemptions.tag,
-        subnets: subnets.get(vpc.vpcId) ?? [],
-        routeTables: routeTables.get(vpc.vpcId) ?? [],
-        natGateways: natGateways.get(vpc.vpcId) ?? [],
-        internetGateways: internetGateways.get(vpc.vpcId) ?? [],
-        egressOnlyInternetGateways: egressOnly.get(vpc.vpcId) ?? [],
-        vpcEndpoints: endpoints.get(vpc.vpcId) ?? [],
-        securityGroups,
-      };
-      evaluations.push(evaluateVpc(context, snapshot.collectedAt, resolved.source, resolved.problem));
+      const id = `${snapshot.accountId}/${snapshot.region}/${vpc.vpcId}`;
+      if (seen.has(id)) {
+        throw new InputValidationError('snapshots', [
+          {
+            path: `[${index}]`,
+            message: `${vpc.vpcId} of ${snapshot.accountId}/${snapshot.region} appears in more than one snapshot`,
+          },
+        ]);
+      }
+      seen.add(id);
+    }
+    for (const { context, profileSource, profileProblem } of buildVpcContexts(
+      snapshot,
+      policy,
+      options,
+    )) {
+      evaluations.push(evaluateVpc(context, snapshot.collectedAt, profileSource, profileProblem));
     }
   }
   return evaluations.sort(
@@ -254,10 +249,73 @@ export function evaluate(
   );
 }
 
+/** A VPC's rule context with how its profile was resolved. */
+export interface ResolvedVpcContext {
+  readonly context: VpcContext;
+  readonly profileSource: ProfileSource;
+  readonly profileProblem?: string;
+}
+
+/**
+ * Builds the rule context of every VPC in a snapshot: resources grouped by VPC in one pass, profile
+ * and exemption resolved. Shared by `evaluate` and the planner.
+ */
+export function buildVpcContexts(
+  snapshot: NetworkSnapshot,
+  policy: GuardPolicy,
+  options: EvaluateOptions,
+): ResolvedVpcContext[] {
+  const subnets = groupByVpc<Subnet>(snapshot.subnets);
+  const routeTables = groupByVpc<RouteTable>(snapshot.routeTables);
+  const natGateways = groupByVpc<NatGateway>(snapshot.natGateways);
+  const endpoints = groupByVpc<VpcEndpoint>(snapshot.vpcEndpoints);
+  const internetGateways = groupGatewaysByVpc<InternetGateway>(snapshot.internetGateways);
+  const egressOnly = groupGatewaysByVpc<EgressOnlyInternetGateway>(
+    snapshot.egressOnlyInternetGateways,
+  );
+  const securityGroups = new Map<string, SecurityGroup>(
+    snapshot.securityGroups.map((group) => [group.groupId, group]),
+  );
+  return snapshot.vpcs.map((vpc) => {
+    const resolved = resolveProfile(policy, snapshot.accountId, vpc);
+    const context: VpcContext = {
+      accountId: snapshot.accountId,
+      region: snapshot.region,
+      organizationId: policy.organization.id,
+      now: options.now,
+      vpc,
+      profileName: resolved.name,
+      profile: resolved.profile,
+      exemption: parseExemption(
+        vpc.tags[policy.exemptions.tag],
+        options.now,
+        policy.exemptions.maxDays,
+      ),
+      exemptionTag: policy.exemptions.tag,
+      subnets: subnets.get(vpc.vpcId) ?? [],
+      routeTables: routeTables.get(vpc.vpcId) ?? [],
+      natGateways: natGateways.get(vpc.vpcId) ?? [],
+      internetGateways: internetGateways.get(vpc.vpcId) ?? [],
+      egressOnlyInternetGateways: egressOnly.get(vpc.vpcId) ?? [],
+      vpcEndpoints: endpoints.get(vpc.vpcId) ?? [],
+      securityGroups,
+    };
+    return resolved.problem === undefined
+      ? { context, profileSource: resolved.source }
+      : { context, profileSource: resolved.source, profileProblem: resolved.problem };
+  });
+}
+
 /** Counts for a report's summary line and the JSON output's `summary`. */
 export function summarizeEvaluations(evaluations: readonly Evaluation[]): EvaluationSummary {
-  const findingsByRule = Object.fromEntries(RULE_IDS.map((id) => [id, 0])) as Record<RuleId, number>;
-  const findingsBySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  const findingsByRule = Object.fromEntries(RULE_IDS.map((id) => [id, 0])) as Record<
+    RuleId,
+    number
+  >;
+  const findingsBySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<
+    Severity,
+    number
+  >;
   let compliant = 0;
   let nonCompliant = 0;
   let notApplicable = 0;

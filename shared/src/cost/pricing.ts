@@ -40,7 +40,9 @@ const PRICING: Readonly<Record<string, RegionPricing>> = {
 /** Pricing for a region, falling back to us-east-1 figures (flagged) where none are recorded. */
 export function pricingFor(region: string): { pricing: RegionPricing; estimated: boolean } {
   const pricing = PRICING[region];
-  return pricing ? { pricing, estimated: false } : { pricing: { ...US_EAST_1, region }, estimated: true };
+  return pricing
+    ? { pricing, estimated: false }
+    : { pricing: { ...US_EAST_1, region }, estimated: true };
 }
 
 /**
@@ -73,7 +75,9 @@ export function natGatewayMonthlyCost(region: string, publicIpCount: number): Co
     monthlyUsd: round2(hours + ips),
     basis:
       `${HOURS_PER_MONTH} h x $${pricing.natGatewayHourUsd}/h` +
-      (publicIpCount > 0 ? ` + ${publicIpCount} public IPv4 x ${HOURS_PER_MONTH} h x $${pricing.publicIpv4HourUsd}/h` : ''),
+      (publicIpCount > 0
+        ? ` + ${publicIpCount} public IPv4 x ${HOURS_PER_MONTH} h x $${pricing.publicIpv4HourUsd}/h`
+        : ''),
     excludes: [`data processing ($${pricing.natGatewayGbUsd}/GB, depends on traffic)`],
     pricingRegion: pricing.region,
     pricingAsOf: pricing.asOf,

@@ -6,8 +6,18 @@
 
 export type ExemptionStatus =
   | { readonly state: 'none' }
-  | { readonly state: 'valid'; readonly until: string; readonly reason: string; readonly tagValue: string }
-  | { readonly state: 'expired'; readonly until: string; readonly reason: string; readonly tagValue: string }
+  | {
+      readonly state: 'valid';
+      readonly until: string;
+      readonly reason: string;
+      readonly tagValue: string;
+    }
+  | {
+      readonly state: 'expired';
+      readonly until: string;
+      readonly reason: string;
+      readonly tagValue: string;
+    }
   | { readonly state: 'malformed'; readonly problem: string; readonly tagValue: string };
 
 const DAY_MS = 86_400_000;
@@ -19,7 +29,11 @@ function parseIsoDay(text: string): number | undefined {
   const time = Date.UTC(year, month - 1, day);
   const date = new Date(time);
   // Rejects 2027-02-30 and the like, which Date would roll over into March.
-  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) {
+  if (
+    date.getUTCFullYear() !== year ||
+    date.getUTCMonth() !== month - 1 ||
+    date.getUTCDate() !== day
+  ) {
     return undefined;
   }
   return time;
@@ -40,12 +54,20 @@ export function parseExemption(
     if (part.trim() === '') continue;
     const equals = part.indexOf('=');
     if (equals < 0) {
-      return { state: 'malformed', tagValue, problem: `expected "key=value", got "${part.trim()}"` };
+      return {
+        state: 'malformed',
+        tagValue,
+        problem: `expected "key=value", got "${part.trim()}"`,
+      };
     }
     const key = part.slice(0, equals).trim().toLowerCase();
     const value = part.slice(equals + 1).trim();
     if (key !== 'until' && key !== 'reason') {
-      return { state: 'malformed', tagValue, problem: `unknown key "${key}" (expected until and reason)` };
+      return {
+        state: 'malformed',
+        tagValue,
+        problem: `unknown key "${key}" (expected until and reason)`,
+      };
     }
     fields.set(key, value);
   }
@@ -56,10 +78,18 @@ export function parseExemption(
   }
   const untilTime = parseIsoDay(until);
   if (untilTime === undefined) {
-    return { state: 'malformed', tagValue, problem: `until: expected a date YYYY-MM-DD, got "${until}"` };
+    return {
+      state: 'malformed',
+      tagValue,
+      problem: `until: expected a date YYYY-MM-DD, got "${until}"`,
+    };
   }
   if (!reason) {
-    return { state: 'malformed', tagValue, problem: 'missing "reason=..." (say why the VPC is exempt)' };
+    return {
+      state: 'malformed',
+      tagValue,
+      problem: 'missing "reason=..." (say why the VPC is exempt)',
+    };
   }
   const endOfDay = untilTime + DAY_MS;
   if (now.getTime() >= endOfDay) return { state: 'expired', until, reason, tagValue };

@@ -20,7 +20,9 @@ export function parseGuardPolicy(text: string, source = 'policy'): GuardPolicy {
   }
   const data: unknown = document.toJS();
   if (data === null || data === undefined) {
-    throw new InputValidationError(source, [{ path: '', message: 'expected a policy, got an empty document' }]);
+    throw new InputValidationError(source, [
+      { path: '', message: 'expected a policy, got an empty document' },
+    ]);
   }
   return parseOrThrow(GuardPolicySchema, data, source);
 }

@@ -94,7 +94,10 @@ export const GuardPolicySchema = z
       tag: TagKeySchema.default('vpc-guard:profile'),
       /** Account id to profile name. */
       accounts: z
-        .record(z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id'), ProfileNameSchema)
+        .record(
+          z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id'),
+          ProfileNameSchema,
+        )
         .default({}),
       /** The profile of a VPC that neither its tag nor its account names. */
       default: ProfileNameSchema,
@@ -135,7 +138,11 @@ export const GuardPolicySchema = z
           });
         }
         seen.set(required.service, index);
-        if (required.type === 'Gateway' && required.service !== 's3' && required.service !== 'dynamodb') {
+        if (
+          required.type === 'Gateway' &&
+          required.service !== 's3' &&
+          required.service !== 'dynamodb'
+        ) {
           ctx.addIssue({
             code: 'custom',
             path: ['profiles', name, 'endpoints', 'required', index, 'type'],

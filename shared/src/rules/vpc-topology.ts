@@ -20,7 +20,9 @@ export function shortServiceName(region: string, serviceName: string): string | 
 }
 
 /** The route table that serves each subnet: its explicit association, else the main table. */
-export function routeTableBySubnet(context: Pick<VpcContext, 'subnets' | 'routeTables'>): Map<string, RouteTable> {
+export function routeTableBySubnet(
+  context: Pick<VpcContext, 'subnets' | 'routeTables'>,
+): Map<string, RouteTable> {
   const main = context.routeTables.find((table) => table.main);
   const explicit = new Map<string, RouteTable>();
   for (const table of context.routeTables) {
@@ -47,7 +49,9 @@ export function routeTablesServingSubnets(
     if (entry) entry.subnets.push(subnet);
     else served.set(table.routeTableId, { table, subnets: [subnet] });
   }
-  return [...served.values()].sort((a, b) => a.table.routeTableId.localeCompare(b.table.routeTableId));
+  return [...served.values()].sort((a, b) =>
+    a.table.routeTableId.localeCompare(b.table.routeTableId),
+  );
 }
 
 /** The AZs where the VPC has subnets ("workload AZs"), by AZ id with its name, sorted by name. */
@@ -60,4 +64,8 @@ export function workloadZones(subnets: readonly Subnet[]): { zoneId: string; zon
 }
 
 /** Endpoint states that count as present: the endpoint exists or is being created. */
-export const LIVE_ENDPOINT_STATES: ReadonlySet<VpcEndpoint['state']> = new Set(['pending', 'available', 'pendingacceptance']);
+export const LIVE_ENDPOINT_STATES: ReadonlySet<VpcEndpoint['state']> = new Set([
+  'pending',
+  'available',
+  'pendingacceptance',
+]);

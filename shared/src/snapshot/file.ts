@@ -10,7 +10,10 @@ export function parseNetworkSnapshots(data: unknown, source = 'snapshot'): Netwo
   const items = Array.isArray(data) ? data : [data];
   if (items.length === 0) {
     throw new InputValidationError(source, [
-      { path: '', message: 'expected a snapshot or a non-empty array of snapshots, got an empty array' },
+      {
+        path: '',
+        message: 'expected a snapshot or a non-empty array of snapshots, got an empty array',
+      },
     ]);
   }
   return items.map((item, index) =>
@@ -24,23 +27,33 @@ export async function loadNetworkSnapshots(path: string): Promise<NetworkSnapsho
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new VpcGuardError(`${path}: cannot read the snapshot file (${(error as Error).message})`, {
-      cause: error,
-    });
+    throw new VpcGuardError(
+      `${path}: cannot read the snapshot file (${(error as Error).message})`,
+      {
+        cause: error,
+      },
+    );
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    throw new InputValidationError(path, [{ path: '', message: `not valid JSON: ${(error as Error).message}` }], {
-      cause: error,
-    });
+    throw new InputValidationError(
+      path,
+      [{ path: '', message: `not valid JSON: ${(error as Error).message}` }],
+      {
+        cause: error,
+      },
+    );
   }
   return parseNetworkSnapshots(data, path);
 }
 
 /** Writes snapshots as one JSON file, readable by {@link loadNetworkSnapshots}. */
-export async function saveNetworkSnapshots(path: string, snapshots: readonly NetworkSnapshot[]): Promise<void> {
+export async function saveNetworkSnapshots(
+  path: string,
+  snapshots: readonly NetworkSnapshot[],
+): Promise<void> {
   const data = snapshots.length === 1 ? snapshots[0] : snapshots;
   await writeFile(path, `${JSON.stringify(data, null, 2)}\n`, 'utf8');
 }

@@ -114,7 +114,9 @@ export const NatGatewaySchema = z.object({
 
 export const GatewayAttachmentSchema = z.object({
   vpcId: resourceId('vpc'),
-  state: z.enum(['attaching', 'attached', 'detaching', 'detached', 'available']).default('attached'),
+  state: z
+    .enum(['attaching', 'attached', 'detaching', 'detached', 'available'])
+    .default('attached'),
 });
 
 export const InternetGatewaySchema = z.object({

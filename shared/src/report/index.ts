@@ -1,0 +1,48 @@
+import type { Evaluation } from '../evaluate';
+import { renderJsonReport, type JsonReportOptions } from './json';
+import { renderMarkdownReport, type MarkdownReportOptions } from './markdown';
+import { renderSarifReport, type SarifReportOptions } from './sarif';
+import { renderTableReport, type TableReportOptions } from './table';
+
+/** The formats `renderReport` knows, in the order the CLI lists them. */
+export const REPORT_FORMATS = ['table', 'json', 'markdown', 'sarif'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+/** Options of every format; each renderer reads the ones it knows. The time comes in: renderers are pure. */
+export type ReportOptions = TableReportOptions &
+  JsonReportOptions &
+  MarkdownReportOptions &
+  SarifReportOptions;
+
+/** True when `value` names a report format. */
+export function isReportFormat(value: string): value is ReportFormat {
+  return (REPORT_FORMATS as readonly string[]).includes(value);
+}
+
+/** Renders evaluations in one of {@link REPORT_FORMATS}. Pure: no clock, environment or console. */
+export function renderReport(
+  format: ReportFormat,
+  evaluations: readonly Evaluation[],
+  options: ReportOptions,
+): string {
+  switch (format) {
+    case 'table':
+      return renderTableReport(evaluations, options);
+    case 'json':
+      return renderJsonReport(evaluations, options);
+    case 'markdown':
+      return renderMarkdownReport(evaluations, options);
+    case 'sarif':
+      return renderSarifReport(evaluations, options);
+  }
+}
+
+export { renderJsonReport, renderMarkdownReport, renderSarifReport, renderTableReport };
+export { escapeMarkdownCell } from './markdown';
+export { JSON_REPORT_SCHEMA_VERSION } from './json';
+export { VPC_GUARD_INFORMATION_URI } from './sarif';
+export { formatUsd } from './phrasing';
+export type { JsonReport, JsonReportOptions } from './json';
+export type { MarkdownReportOptions } from './markdown';
+export type { SarifReportOptions, SnapshotSource } from './sarif';
+export type { TableReportOptions } from './table';
