@@ -1,0 +1,332 @@
+import {
+  DescribeSecurityGroupsCommand,
+  DescribeVpcAttributeCommand,
+  paginateDescribeEgressOnlyInternetGateways,
+  paginateDescribeInternetGateways,
+  paginateDescribeNatGateways,
+  paginateDescribeRouteTables,
+  paginateDescribeSecurityGroups,
+  paginateDescribeSubnets,
+  paginateDescribeVpcEndpoints,
+  paginateDescribeVpcs,
+  type EC2Client,
+  type Filter,
+  type Route as Ec2Route,
+  type RouteTable as Ec2RouteTable,
+  type SecurityGroup as Ec2SecurityGroup,
+  type Tag,
+} from '@aws-sdk/client-ec2';
+import { parseOrThrow } from '../errors';
+import {
+  NetworkSnapshotSchema,
+  SNAPSHOT_SCHEMA_VERSION,
+  type NetworkSnapshot,
+  type NetworkSnapshotInput,
+  type RouteTarget,
+} from './schema';
+
+export interface CollectOptions {
+  readonly ec2: EC2Client;
+  readonly accountId: string;
+  readonly region: string;
+  /** Collect only these VPCs (event handling). Every VPC of the region when left out. */
+  readonly vpcIds?: readonly string[];
+  /**
+   * VPCs whose DNS attributes to read (one `DescribeVpcAttribute` pair per VPC): only where a decision
+   * needs them, e.g. before enabling private DNS. None for a plain scan.
+   */
+  readonly dnsAttributesFor?: readonly string[];
+  /** The clock, for `collectedAt`. */
+  readonly now?: () => Date;
+}
+
+async function all<P, T>(
+  pages: AsyncIterable<P>,
+  pick: (page: P) => readonly T[] | undefined,
+): Promise<T[]> {
+  const items: T[] = [];
+  for await (const page of pages) items.push(...(pick(page) ?? []));
+  return items;
+}
+
+function tagsOf(tags: readonly Tag[] | undefined): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const tag of tags ?? []) if (tag.Key !== undefined) result[tag.Key] = tag.Value ?? '';
+  return result;
+}
+
+function iso(date: Date | undefined): string | undefined {
+  return date ? date.toISOString() : undefined;
+}
+
+/** The typed target of a route, from whichever of EC2's target fields is set. */
+export function routeTargetOf(route: Ec2Route): RouteTarget {
+  if (route.NatGatewayId) return { type: 'nat', id: route.NatGatewayId };
+  if (route.EgressOnlyInternetGatewayId)
+    return { type: 'eigw', id: route.EgressOnlyInternetGatewayId };
+  if (route.TransitGatewayId) return { type: 'tgw', id: route.TransitGatewayId };
+  if (route.VpcPeeringConnectionId) return { type: 'pcx', id: route.VpcPeeringConnectionId };
+  if (route.CarrierGatewayId) return { type: 'cagw', id: route.CarrierGatewayId };
+  if (route.LocalGatewayId) return { type: 'lgw', id: route.LocalGatewayId };
+  const gateway = route.GatewayId;
+  if (gateway === 'local') return { type: 'local', id: 'local' };
+  if (gateway?.startsWith('igw-')) return { type: 'igw', id: gateway };
+  if (gateway?.startsWith('vgw-')) return { type: 'vgw', id: gateway };
+  if (gateway?.startsWith('vpce-')) return { type: 'vpce', id: gateway };
+  if (route.NetworkInterfaceId) return { type: 'eni', id: route.NetworkInterfaceId };
+  if (gateway) return { type: 'other', id: gateway };
+  return { type: 'other', id: route.CoreNetworkArn ?? route.InstanceId ?? 'unknown' };
+}
+
+function mapRouteTable(table: Ec2RouteTable) {
+  const associations = table.Associations ?? [];
+  return {
+    routeTableId: table.RouteTableId!,
+    vpcId: table.VpcId!,
+    main: associations.some((association) => association.Main === true),
+    subnetIds: associations.flatMap((a) => (a.SubnetId ? [a.SubnetId] : [])),
+    gatewayIds: associations.flatMap((a) => (a.GatewayId ? [a.GatewayId] : [])),
+    routes: (table.Routes ?? []).map((route) => ({
+      destination:
+        route.DestinationCidrBlock ??
+        route.DestinationIpv6CidrBlock ??
+        route.DestinationPrefixListId ??
+        'unknown',
+      target: routeTargetOf(route),
+      state: route.State === 'blackhole' ? ('blackhole' as const) : ('active' as const),
+      origin: (route.Origin ?? 'CreateRoute').toLowerCase() as 'createroute',
+    })),
+    tags: tagsOf(table.Tags),
+  };
+}
+
+function mapSecurityGroup(group: Ec2SecurityGroup) {
+  return {
+    groupId: group.GroupId!,
+    vpcId: group.VpcId!,
+    groupName: group.GroupName ?? '',
+    description: group.Description ?? '',
+    ingress: (group.IpPermissions ?? []).map((permission) => ({
+      ipProtocol: permission.IpProtocol ?? '-1',
+      ...(permission.FromPort === undefined ? {} : { fromPort: permission.FromPort }),
+      ...(permission.ToPort === undefined ? {} : { toPort: permission.ToPort }),
+      ipv4Ranges: (permission.IpRanges ?? []).flatMap((r) => (r.CidrIp ? [r.CidrIp] : [])),
+      ipv6Ranges: (permission.Ipv6Ranges ?? []).flatMap((r) => (r.CidrIpv6 ? [r.CidrIpv6] : [])),
+      prefixListIds: (permission.PrefixListIds ?? []).flatMap((p) =>
+        p.PrefixListId ? [p.PrefixListId] : [],
+      ),
+      sourceSecurityGroupIds: (permission.UserIdGroupPairs ?? []).flatMap((p) =>
+        p.GroupId ? [p.GroupId] : [],
+      ),
+    })),
+    tags: tagsOf(group.Tags),
+  };
+}
+
+/** EC2 accepts at most 200 values in one filter. */
+const SECURITY_GROUP_BATCH = 200;
+
+/** NAT states worth collecting: deleted NATs linger in describe results for a while (AWS-FACTS). */
+const NAT_STATES = ['pending', 'available', 'deleting', 'failed'];
+
+/**
+ * Reads the network of one account and region into a {@link NetworkSnapshot}. One paginated call per
+ * resource type, all at once, so the number of calls grows with pages, not with VPCs. A scoped
+ * collection (`vpcIds`) filters each call on `vpc-id`. Security groups are read only for those
+ * attached to endpoints, plus the ones vpc-guard manages (it reuses them). The result is validated:
+ * an AWS response that breaks an assumption fails loudly here, not as a wrong verdict later.
+ */
+export async function collectNetworkSnapshot(options: CollectOptions): Promise<NetworkSnapshot> {
+  const { ec2, accountId, region, vpcIds } = options;
+  const collectedAt = (options.now ?? (() => new Date()))().toISOString();
+  const scope: Filter[] =
+    vpcIds && vpcIds.length > 0 ? [{ Name: 'vpc-id', Values: [...vpcIds] }] : [];
+  const page = { client: ec2, pageSize: 1000 };
+
+  const [
+    vpcs,
+    subnets,
+    routeTables,
+    natGateways,
+    internetGateways,
+    egressOnly,
+    endpoints,
+    managedGroups,
+    dns,
+  ] = await Promise.all([
+    all(paginateDescribeVpcs(page, { Filters: scope }), (p) => p.Vpcs),
+    all(paginateDescribeSubnets(page, { Filters: scope }), (p) => p.Subnets),
+    all(
+      paginateDescribeRouteTables({ ...page, pageSize: 100 }, { Filters: scope }),
+      (p) => p.RouteTables,
+    ),
+    all(
+      paginateDescribeNatGateways(page, {
+        Filter: [...scope, { Name: 'state', Values: NAT_STATES }],
+      }),
+      (p) => p.NatGateways,
+    ),
+    all(
+      paginateDescribeInternetGateways(page, {
+        Filters:
+          vpcIds && vpcIds.length > 0 ? [{ Name: 'attachment.vpc-id', Values: [...vpcIds] }] : [],
+      }),
+      (p) => p.InternetGateways,
+    ),
+    // No vpc filter exists for egress-only gateways: read them all, keep the attached ones below.
+    all(
+      paginateDescribeEgressOnlyInternetGateways({ ...page, pageSize: 255 }, {}),
+      (p) => p.EgressOnlyInternetGateways,
+    ),
+    all(paginateDescribeVpcEndpoints(page, { Filters: scope }), (p) => p.VpcEndpoints),
+    all(
+      paginateDescribeSecurityGroups(page, {
+        Filters: [...scope, { Name: 'tag:vpc-guard:managed', Values: ['true'] }],
+      }),
+      (p) => p.SecurityGroups,
+    ),
+    readDnsAttributes(ec2, options.dnsAttributesFor ?? []),
+  ]);
+
+  const managedIds = new Set(managedGroups.map((group) => group.GroupId));
+  const endpointGroupIds = [
+    ...new Set(
+      endpoints.flatMap((e) => (e.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : []))),
+    ),
+  ].filter((id) => !managedIds.has(id));
+  const endpointGroups: Ec2SecurityGroup[] = [];
+  for (let start = 0; start < endpointGroupIds.length; start += SECURITY_GROUP_BATCH) {
+    const batch = endpointGroupIds.slice(start, start + SECURITY_GROUP_BATCH);
+    // Filter on group-id rather than GroupIds: a group deleted meanwhile is then absent, not an error.
+    const response = await ec2.send(
+      new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: batch }] }),
+    );
+    endpointGroups.push(...(response.SecurityGroups ?? []));
+  }
+
+  const collectedVpcIds = new Set(vpcs.map((vpc) => vpc.VpcId));
+  const snapshot: NetworkSnapshotInput = {
+    schemaVersion: SNAPSHOT_SCHEMA_VERSION,
+    accountId,
+    region,
+    collectedAt,
+    ...(vpcIds && vpcIds.length > 0 ? { scope: { vpcIds: [...vpcIds] } } : {}),
+    vpcs: vpcs.map((vpc) => {
+      const attributes = dns.get(vpc.VpcId!);
+      return {
+        vpcId: vpc.VpcId!,
+        ...(vpc.OwnerId ? { ownerId: vpc.OwnerId } : {}),
+        state: vpc.State === 'pending' ? ('pending' as const) : ('available' as const),
+        cidrBlocks: (vpc.CidrBlockAssociationSet ?? [])
+          .filter((a) => a.CidrBlockState?.State === 'associated' || a.CidrBlockState === undefined)
+          .flatMap((a) => (a.CidrBlock ? [a.CidrBlock] : []))
+          .concat(vpc.CidrBlockAssociationSet?.length ? [] : vpc.CidrBlock ? [vpc.CidrBlock] : []),
+        ipv6CidrBlocks: (vpc.Ipv6CidrBlockAssociationSet ?? [])
+          .filter((a) => a.Ipv6CidrBlockState?.State === 'associated')
+          .flatMap((a) => (a.Ipv6CidrBlock ? [a.Ipv6CidrBlock] : [])),
+        isDefault: vpc.IsDefault ?? false,
+        tags: tagsOf(vpc.Tags),
+        ...(attributes ?? {}),
+      };
+    }),
+    subnets: subnets
+      .filter((subnet) => collectedVpcIds.has(subnet.VpcId))
+      .map((subnet) => ({
+        subnetId: subnet.SubnetId!,
+        vpcId: subnet.VpcId!,
+        availabilityZone: subnet.AvailabilityZone!,
+        availabilityZoneId: subnet.AvailabilityZoneId!,
+        ...(subnet.CidrBlock ? { cidrBlock: subnet.CidrBlock } : {}),
+        ipv6CidrBlocks: (subnet.Ipv6CidrBlockAssociationSet ?? []).flatMap((a) =>
+          a.Ipv6CidrBlock ? [a.Ipv6CidrBlock] : [],
+        ),
+        mapPublicIpOnLaunch: subnet.MapPublicIpOnLaunch ?? false,
+        tags: tagsOf(subnet.Tags),
+      })),
+    routeTables: routeTables.filter((table) => collectedVpcIds.has(table.VpcId)).map(mapRouteTable),
+    natGateways: natGateways
+      .filter((nat) => collectedVpcIds.has(nat.VpcId))
+      .map((nat) => ({
+        natGatewayId: nat.NatGatewayId!,
+        vpcId: nat.VpcId!,
+        subnetId: nat.SubnetId!,
+        state: nat.State as 'available',
+        connectivityType:
+          nat.ConnectivityType === 'private' ? ('private' as const) : ('public' as const),
+        allocationIds: (nat.NatGatewayAddresses ?? []).flatMap((a) =>
+          a.AllocationId ? [a.AllocationId] : [],
+        ),
+        publicIps: (nat.NatGatewayAddresses ?? []).flatMap((a) => (a.PublicIp ? [a.PublicIp] : [])),
+        privateIps: (nat.NatGatewayAddresses ?? []).flatMap((a) =>
+          a.PrivateIp ? [a.PrivateIp] : [],
+        ),
+        ...(nat.CreateTime ? { createTime: iso(nat.CreateTime) } : {}),
+        tags: tagsOf(nat.Tags),
+      })),
+    internetGateways: internetGateways
+      .map((gateway) => ({
+        internetGatewayId: gateway.InternetGatewayId!,
+        attachments: (gateway.Attachments ?? [])
+          .filter((a) => collectedVpcIds.has(a.VpcId))
+          .map((a) => ({ vpcId: a.VpcId!, state: (a.State ?? 'attached') as 'attached' })),
+        tags: tagsOf(gateway.Tags),
+      }))
+      .filter((gateway) => gateway.attachments.length > 0),
+    egressOnlyInternetGateways: egressOnly
+      .map((gateway) => ({
+        egressOnlyInternetGatewayId: gateway.EgressOnlyInternetGatewayId!,
+        attachments: (gateway.Attachments ?? [])
+          .filter((a) => collectedVpcIds.has(a.VpcId))
+          .map((a) => ({ vpcId: a.VpcId!, state: (a.State ?? 'attached') as 'attached' })),
+        tags: tagsOf(gateway.Tags),
+      }))
+      .filter((gateway) => gateway.attachments.length > 0),
+    vpcEndpoints: endpoints
+      .filter((endpoint) => collectedVpcIds.has(endpoint.VpcId))
+      .map((endpoint) => ({
+        vpcEndpointId: endpoint.VpcEndpointId!,
+        vpcId: endpoint.VpcId!,
+        serviceName: endpoint.ServiceName!,
+        type: endpoint.VpcEndpointType as 'Interface',
+        // EC2 documents PascalCase states and returns lower case: normalise.
+        state: (endpoint.State ?? 'pending').toLowerCase() as 'available',
+        ...(endpoint.PolicyDocument ? { policyDocument: endpoint.PolicyDocument } : {}),
+        privateDnsEnabled: endpoint.PrivateDnsEnabled ?? false,
+        subnetIds: endpoint.SubnetIds ?? [],
+        routeTableIds: endpoint.RouteTableIds ?? [],
+        securityGroupIds: (endpoint.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : [])),
+        tags: tagsOf(endpoint.Tags),
+        ...(endpoint.CreationTimestamp
+          ? { creationTimestamp: iso(endpoint.CreationTimestamp) }
+          : {}),
+      })),
+    securityGroups: [...managedGroups, ...endpointGroups]
+      .filter((group) => collectedVpcIds.has(group.VpcId))
+      .map(mapSecurityGroup),
+  };
+  return parseOrThrow(NetworkSnapshotSchema, snapshot, `EC2 responses for ${accountId}/${region}`);
+}
+
+async function readDnsAttributes(
+  ec2: EC2Client,
+  vpcIds: readonly string[],
+): Promise<Map<string, { enableDnsSupport: boolean; enableDnsHostnames: boolean }>> {
+  const entries = await Promise.all(
+    vpcIds.map(async (vpcId) => {
+      const [support, hostnames] = await Promise.all([
+        ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsSupport' })),
+        ec2.send(
+          new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsHostnames' }),
+        ),
+      ]);
+      return [
+        vpcId,
+        {
+          enableDnsSupport: support.EnableDnsSupport?.Value ?? false,
+          enableDnsHostnames: hostnames.EnableDnsHostnames?.Value ?? false,
+        },
+      ] as const;
+    }),
+  );
+  return new Map(entries);
+}
