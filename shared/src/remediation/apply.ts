@@ -1,0 +1,745 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  CreateVpcEndpointCommand,
+  DeleteNatGatewayCommand,
+  DeleteRouteCommand,
+  DescribeSecurityGroupsCommand,
+  ModifyVpcEndpointCommand,
+  type EC2Client,
+} from '@aws-sdk/client-ec2';
+import { awsErrorCode, classifyAwsError, describeAwsError } from '../aws/errors';
+import { ENDPOINT_MUTATION_BUCKET, RateLimiterRegistry } from '../aws/rate-limiter';
+import { buildVpcContexts, evaluate } from '../evaluate';
+import type { GuardPolicy } from '../policy/schema';
+import type { VpcContext } from '../rules/types';
+import { collectNetworkSnapshot, type CollectOptions } from '../snapshot/collect';
+import type { NetworkSnapshot } from '../snapshot/schema';
+import { MANAGED_TAG, vpcFingerprint } from './plan';
+import type { PlannedAction, RemediationPlan, RouteRef, VpcPlan } from './plan-model';
+import {
+  RECORD_SCHEMA_VERSION,
+  summarizeOutcomes,
+  type ActionOutcome,
+  type ActionRecord,
+  type CallRecord,
+  type CreatedResource,
+  type RemediationRecord,
+} from './record';
+
+/** What the writer needs from outside: AWS clients, the clock, and who is acting. */
+export interface ApplyDependencies {
+  /** The EC2 client for an account and region (an assumed member role, in hub mode). */
+  readonly ec2For: (accountId: string, region: string) => EC2Client;
+  /** The caller's identity for the record (STS GetCallerIdentity ARN). */
+  readonly identity: string;
+  readonly clock?: () => Date;
+  /** Endpoint mutations share one bucket per account-region, sized to EC2's 4 / 0.3 per second. */
+  readonly endpointLimiter?: RateLimiterRegistry;
+  /** Replaceable for tests; the real collector by default. */
+  readonly collect?: (options: CollectOptions) => Promise<NetworkSnapshot>;
+  readonly runId?: string;
+  /** Called as each action ends, for progress output. */
+  readonly onAction?: (record: ActionRecord) => void;
+}
+
+/** A thrown call failure, carried up to the action with the AWS error code. */
+class CallFailed extends Error {
+  constructor(
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CallFailed';
+  }
+}
+
+/** Raised inside an action to end it early with an outcome that is not an error. */
+class ActionEnded extends Error {
+  constructor(
+    readonly outcome: ActionOutcome,
+    readonly detail: string,
+  ) {
+    super(detail);
+    this.name = 'ActionEnded';
+  }
+}
+
+interface ActionScope {
+  readonly ec2: EC2Client;
+  readonly context: VpcContext;
+  readonly dryRun: boolean;
+  readonly limiter: { take(): Promise<void> };
+  readonly clock: () => Date;
+  readonly calls: CallRecord[];
+  readonly created: CreatedResource[];
+  readonly removedRoutes: RouteRef[];
+  readonly before: Record<string, unknown>;
+  readonly after: Record<string, unknown>;
+}
+
+/** Any EC2 command: only its input and class name are read here. */
+type AnyEc2Command = { readonly input: object };
+
+/**
+ * Sends one EC2 call and records it. In dry-run every call carries `DryRun: true`: EC2 answers
+ * `DryRunOperation` when it would succeed (recorded as such, not an error) and `UnauthorizedOperation`
+ * when the role lacks the permission.
+ */
+async function send<T>(
+  scope: ActionScope,
+  operation: string,
+  command: AnyEc2Command,
+): Promise<T | undefined> {
+  const input = command.input as Record<string, unknown>;
+  if (scope.dryRun) input['DryRun'] = true;
+  const at = scope.clock().toISOString();
+  try {
+    const output = (await scope.ec2.send(command as never)) as T;
+    scope.calls.push({ operation, input: redact(input), dryRun: scope.dryRun, result: 'ok', at });
+    return output;
+  } catch (error) {
+    const code = awsErrorCode(error);
+    scope.calls.push({
+      operation,
+      input: redact(input),
+      dryRun: scope.dryRun,
+      result: code ?? 'error',
+      at,
+    });
+    if (scope.dryRun && code === 'DryRunOperation') return undefined;
+    throw new CallFailed(code, `${operation}: ${describeAwsError(error)}`);
+  }
+}
+
+/** Policy documents are long and already in the plan: keep the record readable. */
+function redact(input: Record<string, unknown>): Record<string, unknown> {
+  const copy = { ...input };
+  if (typeof copy['PolicyDocument'] === 'string')
+    copy['PolicyDocument'] = `<${String(copy['PolicyDocument']).length} characters, see the plan>`;
+  return copy;
+}
+
+function routeDestination(destination: string): Record<string, string> {
+  if (destination.startsWith('pl-')) return { DestinationPrefixListId: destination };
+  if (destination.includes(':')) return { DestinationIpv6CidrBlock: destination };
+  return { DestinationCidrBlock: destination };
+}
+
+/** Compares policy documents by meaning of their JSON, not by whitespace. */
+function samePolicy(a: string | null | undefined, b: string | null | undefined): boolean {
+  if (a == null || b == null) return a == b;
+  try {
+    return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
+  } catch {
+    return a === b;
+  }
+}
+
+async function removeNat(scope: ActionScope, action: PlannedAction): Promise<string> {
+  if (action.params.action !== 'remove-nat') throw new Error('unreachable');
+  const params = action.params;
+  const nat = scope.context.natGateways.find((n) => n.natGatewayId === params.natGatewayId);
+  Object.assign(scope.before, {
+    natGatewayId: params.natGatewayId,
+    subnetId: params.subnetId,
+    connectivityType: params.connectivityType,
+    allocationIds: params.allocationIds,
+    publicIps: params.publicIps,
+    natState: nat?.state ?? 'absent',
+  });
+  for (const route of params.routes) {
+    const table = scope.context.routeTables.find((t) => t.routeTableId === route.routeTableId);
+    const current = table?.routes.find((r) => r.destination === route.destination);
+    // Describe, compare, act: delete only a route that still points at this NAT.
+    if (!current || current.target.id !== params.natGatewayId) continue;
+    await send(
+      scope,
+      'DeleteRoute',
+      new DeleteRouteCommand({
+        RouteTableId: route.routeTableId,
+        ...routeDestination(route.destination),
+      }),
+    );
+    if (!scope.dryRun) scope.removedRoutes.push(route);
+  }
+  if (!nat || (nat.state !== 'available' && nat.state !== 'pending')) {
+    if (scope.removedRoutes.length === 0 && !scope.dryRun) {
+      throw new ActionEnded(
+        'skipped',
+        `NAT gateway ${params.natGatewayId} is already ${nat?.state ?? 'gone'}`,
+      );
+    }
+    return `removed ${scope.removedRoutes.length} routes; NAT gateway already ${nat?.state ?? 'gone'}`;
+  }
+  await send(
+    scope,
+    'DeleteNatGateway',
+    new DeleteNatGatewayCommand({ NatGatewayId: params.natGatewayId }),
+  );
+  return `deleted ${scope.removedRoutes.length} route(s) and NAT gateway ${params.natGatewayId}; Elastic IP ${params.allocationIds.join(', ') || '-'} kept`;
+}
+
+async function removeInternetRoute(scope: ActionScope, action: PlannedAction): Promise<string> {
+  if (action.params.action !== 'remove-internet-route') throw new Error('unreachable');
+  const { route } = action.params;
+  const table = scope.context.routeTables.find((t) => t.routeTableId === route.routeTableId);
+  const current = table?.routes.find((r) => r.destination === route.destination);
+  Object.assign(scope.before, {
+    route,
+    currentTarget: current?.target ?? null,
+    state: current?.state ?? null,
+  });
+  if (!current)
+    throw new ActionEnded(
+      'skipped',
+      `route ${route.destination} is no longer in ${route.routeTableId}`,
+    );
+  if (current.target.id !== route.target.id) {
+    throw new ActionEnded(
+      'blocked',
+      `route ${route.destination} in ${route.routeTableId} now targets ${current.target.id}, not ${route.target.id}: re-plan`,
+    );
+  }
+  await send(
+    scope,
+    'DeleteRoute',
+    new DeleteRouteCommand({
+      RouteTableId: route.routeTableId,
+      ...routeDestination(route.destination),
+    }),
+  );
+  if (!scope.dryRun) scope.removedRoutes.push(route);
+  return `deleted route ${route.destination} -> ${route.target.id} from ${route.routeTableId}`;
+}
+
+async function ensureSecurityGroup(
+  scope: ActionScope,
+  action: PlannedAction,
+): Promise<string | undefined> {
+  if (action.params.action !== 'create-endpoint' || !action.params.securityGroup) return undefined;
+  const spec = action.params.securityGroup;
+  const vpcId = scope.context.vpc.vpcId;
+  if ('reuse' in spec && scope.context.securityGroups.has(spec.reuse)) return spec.reuse;
+  const managed = [...scope.context.securityGroups.values()].find(
+    (g) => g.vpcId === vpcId && g.tags[MANAGED_TAG] === 'true',
+  );
+  if (managed) return managed.groupId;
+  if (!('create' in spec))
+    throw new ActionEnded(
+      'blocked',
+      `security group ${'reuse' in spec ? spec.reuse : ''} no longer exists: re-plan`,
+    );
+  if (scope.dryRun) {
+    await send(
+      scope,
+      'CreateSecurityGroup',
+      new CreateSecurityGroupCommand({
+        GroupName: spec.create.groupName,
+        Description: spec.create.description,
+        VpcId: vpcId,
+      }),
+    );
+    return undefined;
+  }
+  let groupId: string | undefined;
+  try {
+    const created = await send<{ GroupId?: string }>(
+      scope,
+      'CreateSecurityGroup',
+      new CreateSecurityGroupCommand({
+        GroupName: spec.create.groupName,
+        Description: spec.create.description,
+        VpcId: vpcId,
+        TagSpecifications: [
+          {
+            ResourceType: 'security-group',
+            Tags: [
+              { Key: MANAGED_TAG, Value: 'true' },
+              { Key: 'Name', Value: spec.create.groupName },
+            ],
+          },
+        ],
+      }),
+    );
+    groupId = created?.GroupId;
+    if (groupId) scope.created.push({ type: 'security-group', id: groupId });
+  } catch (error) {
+    // A previous, interrupted run created it: find it by name and reuse it.
+    if (!(error instanceof CallFailed) || error.code !== 'InvalidGroup.Duplicate') throw error;
+    const found = await send<{ SecurityGroups?: { GroupId?: string }[] }>(
+      scope,
+      'DescribeSecurityGroups',
+      new DescribeSecurityGroupsCommand({
+        Filters: [
+          { Name: 'vpc-id', Values: [vpcId] },
+          { Name: 'group-name', Values: [spec.create.groupName] },
+        ],
+      }),
+    );
+    groupId = found?.SecurityGroups?.[0]?.GroupId;
+  }
+  if (!groupId) throw new ActionEnded('failed', 'security group creation returned no id');
+  const v4 = spec.create.ingressCidrs.filter((c) => !c.includes(':'));
+  const v6 = spec.create.ingressCidrs.filter((c) => c.includes(':'));
+  try {
+    await send(
+      scope,
+      'AuthorizeSecurityGroupIngress',
+      new AuthorizeSecurityGroupIngressCommand({
+        GroupId: groupId,
+        IpPermissions: [
+          {
+            IpProtocol: 'tcp',
+            FromPort: 443,
+            ToPort: 443,
+            IpRanges: v4.map((CidrIp) => ({
+              CidrIp,
+              Description: 'HTTPS from the VPC (vpc-guard)',
+            })),
+            Ipv6Ranges: v6.map((CidrIpv6) => ({
+              CidrIpv6,
+              Description: 'HTTPS from the VPC (vpc-guard)',
+            })),
+          },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof CallFailed) || error.code !== 'InvalidPermission.Duplicate') throw error;
+  }
+  return groupId;
+}
+
+async function createEndpoint(scope: ActionScope, action: PlannedAction): Promise<string> {
+  if (action.params.action !== 'create-endpoint') throw new Error('unreachable');
+  const params = action.params;
+  const existing = scope.context.vpcEndpoints.find(
+    (e) =>
+      e.serviceName === params.serviceName &&
+      e.type === params.type &&
+      ['pending', 'available', 'pendingacceptance'].includes(e.state),
+  );
+  if (existing)
+    throw new ActionEnded(
+      'skipped',
+      `${params.type} endpoint ${existing.vpcEndpointId} for ${params.service} already exists`,
+    );
+  if (
+    params.privateDnsEnabled &&
+    (scope.context.vpc.enableDnsSupport !== true || scope.context.vpc.enableDnsHostnames !== true)
+  ) {
+    throw new ActionEnded(
+      'blocked',
+      "the VPC's DNS attributes do not allow private DNS (enableDnsSupport and enableDnsHostnames must be on)",
+    );
+  }
+  const groupId = await ensureSecurityGroup(scope, action);
+  await scope.limiter.take();
+  const output = await send<{ VpcEndpoint?: { VpcEndpointId?: string } }>(
+    scope,
+    'CreateVpcEndpoint',
+    new CreateVpcEndpointCommand({
+      VpcId: scope.context.vpc.vpcId,
+      ServiceName: params.serviceName,
+      VpcEndpointType: params.type,
+      PolicyDocument: params.policyDocument,
+      ClientToken: params.clientToken,
+      ...(params.type === 'Interface'
+        ? {
+            SubnetIds: [...params.subnetIds],
+            PrivateDnsEnabled: params.privateDnsEnabled,
+            ...(groupId ? { SecurityGroupIds: [groupId] } : {}),
+          }
+        : { RouteTableIds: [...params.routeTableIds] }),
+      TagSpecifications: [
+        {
+          ResourceType: 'vpc-endpoint',
+          Tags: Object.entries(params.tags).map(([Key, Value]) => ({ Key, Value })),
+        },
+      ],
+    }),
+  );
+  const endpointId = output?.VpcEndpoint?.VpcEndpointId;
+  if (endpointId) scope.created.push({ type: 'vpc-endpoint', id: endpointId });
+  return scope.dryRun
+    ? `would create the ${params.service} endpoint`
+    : `created ${params.type} endpoint ${endpointId ?? '?'} for ${params.service}`;
+}
+
+function liveEndpoint(scope: ActionScope, endpointId: string) {
+  const endpoint = scope.context.vpcEndpoints.find((e) => e.vpcEndpointId === endpointId);
+  if (!endpoint || !['pending', 'available'].includes(endpoint.state)) {
+    throw new ActionEnded(
+      'blocked',
+      `endpoint ${endpointId} is ${endpoint ? endpoint.state : 'gone'}: re-plan`,
+    );
+  }
+  return endpoint;
+}
+
+async function enablePrivateDns(scope: ActionScope, action: PlannedAction): Promise<string> {
+  if (action.params.action !== 'enable-private-dns') throw new Error('unreachable');
+  const endpoint = liveEndpoint(scope, action.params.endpointId);
+  Object.assign(scope.before, { privateDnsEnabled: endpoint.privateDnsEnabled });
+  if (endpoint.privateDnsEnabled)
+    throw new ActionEnded('skipped', `private DNS is already on for ${endpoint.vpcEndpointId}`);
+  if (
+    scope.context.vpc.enableDnsSupport !== true ||
+    scope.context.vpc.enableDnsHostnames !== true
+  ) {
+    throw new ActionEnded(
+      'blocked',
+      "the VPC's enableDnsSupport and enableDnsHostnames must be on before private DNS",
+    );
+  }
+  await scope.limiter.take();
+  await send(
+    scope,
+    'ModifyVpcEndpoint',
+    new ModifyVpcEndpointCommand({
+      VpcEndpointId: endpoint.vpcEndpointId,
+      PrivateDnsEnabled: true,
+    }),
+  );
+  return `enabled private DNS on ${endpoint.vpcEndpointId}`;
+}
+
+async function extendCoverage(scope: ActionScope, action: PlannedAction): Promise<string> {
+  if (action.params.action !== 'extend-endpoint-coverage') throw new Error('unreachable');
+  const endpoint = liveEndpoint(scope, action.params.endpointId);
+  const addSubnetIds = action.params.addSubnetIds.filter((id) => !endpoint.subnetIds.includes(id));
+  const addRouteTableIds = action.params.addRouteTableIds.filter(
+    (id) => !endpoint.routeTableIds.includes(id),
+  );
+  Object.assign(scope.before, {
+    subnetIds: endpoint.subnetIds,
+    routeTableIds: endpoint.routeTableIds,
+  });
+  if (addSubnetIds.length === 0 && addRouteTableIds.length === 0) {
+    throw new ActionEnded('skipped', `${endpoint.vpcEndpointId} already covers them`);
+  }
+  await scope.limiter.take();
+  await send(
+    scope,
+    'ModifyVpcEndpoint',
+    new ModifyVpcEndpointCommand({
+      VpcEndpointId: endpoint.vpcEndpointId,
+      ...(addSubnetIds.length ? { AddSubnetIds: addSubnetIds } : {}),
+      ...(addRouteTableIds.length ? { AddRouteTableIds: addRouteTableIds } : {}),
+    }),
+  );
+  Object.assign(scope.after, {
+    addedSubnetIds: addSubnetIds,
+    addedRouteTableIds: addRouteTableIds,
+  });
+  return `added ${[...addSubnetIds, ...addRouteTableIds].join(', ')} to ${endpoint.vpcEndpointId}`;
+}
+
+async function replacePolicy(scope: ActionScope, action: PlannedAction): Promise<string> {
+  if (action.params.action !== 'replace-endpoint-policy') throw new Error('unreachable');
+  const params = action.params;
+  const endpoint = liveEndpoint(scope, params.endpointId);
+  Object.assign(scope.before, {
+    policyDocument: endpoint.policyDocument ?? null,
+    endpointType: endpoint.type,
+  });
+  if (samePolicy(endpoint.policyDocument, params.policyDocument)) {
+    throw new ActionEnded(
+      'skipped',
+      `${endpoint.vpcEndpointId} already has the ${params.service} template policy`,
+    );
+  }
+  if (!samePolicy(endpoint.policyDocument, params.previousPolicyDocument)) {
+    throw new ActionEnded(
+      'blocked',
+      `the policy of ${endpoint.vpcEndpointId} changed since the plan: re-plan`,
+    );
+  }
+  await scope.limiter.take();
+  await send(
+    scope,
+    'ModifyVpcEndpoint',
+    new ModifyVpcEndpointCommand({
+      VpcEndpointId: endpoint.vpcEndpointId,
+      PolicyDocument: params.policyDocument,
+    }),
+  );
+  return `replaced the policy of ${endpoint.vpcEndpointId}`;
+}
+
+const EXECUTORS: Partial<
+  Record<PlannedAction['action'], (scope: ActionScope, action: PlannedAction) => Promise<string>>
+> = {
+  'remove-nat': removeNat,
+  'remove-internet-route': removeInternetRoute,
+  'create-endpoint': createEndpoint,
+  'enable-private-dns': enablePrivateDns,
+  'extend-endpoint-coverage': extendCoverage,
+  'replace-endpoint-policy': replacePolicy,
+};
+
+function needsDnsAttributes(vpcPlan: VpcPlan): boolean {
+  return vpcPlan.actions.some(
+    (a) =>
+      a.status === 'planned' &&
+      (a.action === 'enable-private-dns' ||
+        (a.params.action === 'create-endpoint' && a.params.privateDnsEnabled)),
+  );
+}
+
+function endedRecord(action: PlannedAction, outcome: ActionOutcome, detail: string): ActionRecord {
+  return {
+    id: action.id,
+    action: action.action,
+    accountId: action.accountId,
+    region: action.region,
+    vpcId: action.vpcId,
+    outcome,
+    detail,
+    calls: [],
+    before: {},
+    after: {},
+    created: [],
+    removedRoutes: [],
+    remainingFindingKeys: action.findingKeys,
+  };
+}
+
+/** Checks that the VPC is still what the plan saw, under the same profile; anything else fails closed. */
+function verifyStillPlannable(
+  vpcPlan: VpcPlan,
+  snapshot: NetworkSnapshot,
+  policy: GuardPolicy,
+  now: Date,
+): { context?: VpcContext; reason?: string } {
+  if (!snapshot.vpcs.some((v) => v.vpcId === vpcPlan.vpcId))
+    return { reason: `VPC ${vpcPlan.vpcId} no longer exists` };
+  const [resolved] = buildVpcContexts(snapshot, policy, { now });
+  if (!resolved) return { reason: `VPC ${vpcPlan.vpcId} could not be read` };
+  const { context, profileProblem } = resolved;
+  if (profileProblem) return { reason: `profile uncertain: ${profileProblem}` };
+  if (context.profileName !== vpcPlan.profile)
+    return {
+      reason: `profile changed from "${vpcPlan.profile}" to "${context.profileName}" since the plan`,
+    };
+  if (context.exemption.state === 'valid')
+    return { reason: `VPC is exempt until ${context.exemption.until}` };
+  const mode = context.profile.remediation.mode;
+  if (mode !== 'auto' && mode !== 'dry-run')
+    return { reason: `profile "${context.profileName}" is now in ${mode} mode` };
+  if (vpcFingerprint(context) !== vpcPlan.fingerprint)
+    return { reason: 'the VPC changed since the plan: re-plan' };
+  return { context };
+}
+
+async function applyVpc(
+  vpcPlan: VpcPlan,
+  policy: GuardPolicy,
+  deps: Required<Pick<ApplyDependencies, 'collect' | 'ec2For'>> & {
+    clock: () => Date;
+    limiter: RateLimiterRegistry;
+    budget: Map<string, number>;
+  },
+): Promise<ActionRecord[]> {
+  const records: ActionRecord[] = [];
+  const blockedInPlan = vpcPlan.actions.filter((a) => a.status === 'blocked');
+  const planned = vpcPlan.actions.filter((a) => a.status === 'planned');
+  for (const action of blockedInPlan)
+    records.push(endedRecord(action, 'blocked', action.blockedReason ?? 'blocked in the plan'));
+  if (planned.length === 0) return records;
+
+  const ec2 = deps.ec2For(vpcPlan.accountId, vpcPlan.region);
+  const withDns = needsDnsAttributes(vpcPlan) ? [vpcPlan.vpcId] : [];
+  const collectVpc = () =>
+    deps.collect({
+      ec2,
+      accountId: vpcPlan.accountId,
+      region: vpcPlan.region,
+      vpcIds: [vpcPlan.vpcId],
+      dnsAttributesFor: withDns,
+      now: deps.clock,
+    });
+  let snapshot: NetworkSnapshot;
+  try {
+    snapshot = await collectVpc();
+  } catch (error) {
+    const kind = classifyAwsError(error);
+    for (const action of planned)
+      records.push(
+        endedRecord(
+          action,
+          'blocked',
+          `could not describe the VPC before acting (${kind}: ${describeAwsError(error)}); nothing written`,
+        ),
+      );
+    return records;
+  }
+  const check = verifyStillPlannable(vpcPlan, snapshot, policy, deps.clock());
+  if (!check.context) {
+    for (const action of planned)
+      records.push(endedRecord(action, 'blocked', check.reason ?? 'not plannable'));
+    return records;
+  }
+  const context = check.context;
+  const cap = context.profile.remediation.maxChangesPerRun;
+  const executed: { action: PlannedAction; record: ActionRecord }[] = [];
+  let halted: string | undefined;
+  for (const action of planned) {
+    if (halted) {
+      records.push(endedRecord(action, 'blocked', halted));
+      continue;
+    }
+    const used = deps.budget.get(vpcPlan.profile) ?? 0;
+    if (used >= cap) {
+      records.push(
+        endedRecord(
+          action,
+          'blocked',
+          `blast-radius cap reached (maxChangesPerRun ${cap} for profile "${vpcPlan.profile}")`,
+        ),
+      );
+      continue;
+    }
+    const executor = EXECUTORS[action.action];
+    if (!executor) {
+      records.push(
+        endedRecord(action, 'blocked', `${action.action} is not carried out automatically`),
+      );
+      continue;
+    }
+    const scope: ActionScope = {
+      ec2,
+      context,
+      dryRun: action.execution === 'dry-run',
+      limiter: deps.limiter.for(vpcPlan.accountId, vpcPlan.region),
+      clock: deps.clock,
+      calls: [],
+      created: [],
+      removedRoutes: [],
+      before: {},
+      after: {},
+    };
+    let outcome: ActionOutcome;
+    let detail: string;
+    try {
+      detail = await executor(scope, action);
+      outcome = scope.dryRun ? 'would-succeed' : 'verified';
+      if (!scope.dryRun) deps.budget.set(vpcPlan.profile, used + 1);
+    } catch (error) {
+      if (error instanceof ActionEnded) {
+        outcome = error.outcome;
+        detail = error.detail;
+      } else if (error instanceof CallFailed) {
+        outcome =
+          scope.dryRun && error.code === 'UnauthorizedOperation' ? 'unauthorized' : 'failed';
+        detail = error.message;
+        if (!scope.dryRun) deps.budget.set(vpcPlan.profile, used + 1);
+        // A write failed half-way: the state is no longer what the rest of the plan assumed.
+        if (!scope.dryRun && scope.calls.some((c) => c.result === 'ok'))
+          halted = `not attempted: an earlier action in ${vpcPlan.vpcId} failed part-way (${action.id})`;
+        else if (!scope.dryRun)
+          halted = `not attempted: an earlier action in ${vpcPlan.vpcId} failed (${action.id})`;
+      } else {
+        throw error;
+      }
+    }
+    const record: ActionRecord = {
+      id: action.id,
+      action: action.action,
+      accountId: action.accountId,
+      region: action.region,
+      vpcId: action.vpcId,
+      outcome,
+      detail,
+      calls: scope.calls,
+      before: scope.before,
+      after: scope.after,
+      created: scope.created,
+      removedRoutes: scope.removedRoutes,
+      remainingFindingKeys: outcome === 'verified' ? [] : action.findingKeys,
+    };
+    records.push(record);
+    if (outcome === 'verified') executed.push({ action, record });
+  }
+  if (executed.length === 0) return records;
+
+  // Verify: collect the VPC again and evaluate; an action is verified only if its findings are gone.
+  let open: Set<string> | undefined;
+  let rescanError: string | undefined;
+  try {
+    const after = await collectVpc();
+    const evaluations = evaluate([after], policy, { now: deps.clock() });
+    open = new Set(evaluations.flatMap((e) => e.findings.map((f) => f.key)));
+  } catch (error) {
+    rescanError = describeAwsError(error);
+  }
+  return records.map((record) => {
+    const done = executed.find((e) => e.record === record);
+    if (!done) return record;
+    if (!open)
+      return {
+        ...record,
+        outcome: 'still-failing' as const,
+        detail: `${record.detail}; could not verify (${rescanError ?? 'rescan failed'})`,
+        remainingFindingKeys: done.action.findingKeys,
+      };
+    const remaining = done.action.findingKeys.filter((key) => open.has(key));
+    return remaining.length === 0
+      ? { ...record, detail: `${record.detail}; verified by rescan` }
+      : {
+          ...record,
+          outcome: 'still-failing' as const,
+          detail: `${record.detail}; rescan still shows ${remaining.length} finding(s)`,
+          remainingFindingKeys: remaining,
+        };
+  });
+}
+
+/**
+ * Carries out a plan: the only code in vpc-guard that writes to AWS. For each VPC with planned
+ * actions it describes the VPC again and refuses (blocked, no write) if the VPC, its profile, its
+ * exemption or the policy mode changed since the plan; then runs each action as describe-compare-act
+ * (skipping what is already right), serialising endpoint mutations per account-region through a token
+ * bucket, stopping at the blast-radius cap and after a failure within the VPC; then rescans the VPC
+ * and marks each action `verified` or `still-failing`. `dry-run` actions send every call with
+ * `DryRun: true`. Returns the record of the run; never throws for an AWS failure.
+ */
+export async function applyRemediation(
+  plan: RemediationPlan,
+  policy: GuardPolicy,
+  deps: ApplyDependencies,
+): Promise<RemediationRecord> {
+  const clock = deps.clock ?? (() => new Date());
+  const startedAt = clock().toISOString();
+  const limiter = deps.endpointLimiter ?? new RateLimiterRegistry(ENDPOINT_MUTATION_BUCKET);
+  const budget = new Map<string, number>();
+  const actions: ActionRecord[] = [];
+  for (const vpcPlan of plan.vpcs) {
+    const records = await applyVpc(vpcPlan, policy, {
+      collect: deps.collect ?? collectNetworkSnapshot,
+      ec2For: deps.ec2For,
+      clock,
+      limiter,
+      budget,
+    });
+    for (const record of records) deps.onAction?.(record);
+    actions.push(...records);
+  }
+  const execution = plan.vpcs.some((v) => v.actions.some((a) => a.execution === 'apply'))
+    ? 'apply'
+    : 'dry-run';
+  return {
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    runId: deps.runId ?? randomUUID(),
+    kind: 'apply',
+    execution,
+    startedAt,
+    finishedAt: clock().toISOString(),
+    identity: deps.identity,
+    plan,
+    actions,
+    summary: summarizeOutcomes(actions),
+  };
+}
