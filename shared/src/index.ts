@@ -10,3 +10,4 @@ export * from './rules/registry';
 export * from './rules/vpc-topology';
 export * from './cost/pricing';
 export * from './evaluate';
+export * from './report';

@@ -20,13 +20,12 @@ export interface MarkdownReportOptions {
 
 /**
  * Escapes text for a GitHub-flavoured markdown table cell: `|` would end the cell, a newline the row,
- * and `*`, `_`, `` ` ``, `<` would turn message text into emphasis, code or HTML.
+ * and `*`, `_`, `` ` ``, `<` would turn message text into emphasis, code or HTML (`->` stays as is).
  */
 export function escapeMarkdownCell(text: string): string {
   return text
     .replace(/[\\`*_|]/g, (character) => `\\${character}`)
     .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
     .replace(/\r?\n/g, '<br>');
 }
 
@@ -93,9 +92,7 @@ function findingsTable(findings: readonly Finding[]): string[] {
         code(finding.ruleId),
         code(finding.resourceId),
         escapeMarkdownCell(finding.message),
-        finding.fix
-          ? `${code(finding.fix.action)} ${escapeMarkdownCell(finding.fix.summary)}`
-          : '',
+        finding.fix ? `${code(finding.fix.action)} ${escapeMarkdownCell(finding.fix.summary)}` : '',
         costCell(finding),
       ]),
     );
@@ -118,9 +115,16 @@ export function renderMarkdownReport(
   );
   lines.push(...summaryTable(evaluations));
 
-  const nonCompliant = evaluations.filter((evaluation) => evaluation.compliance === 'NON_COMPLIANT');
+  const nonCompliant = evaluations.filter(
+    (evaluation) => evaluation.compliance === 'NON_COMPLIANT',
+  );
   for (const evaluation of nonCompliant) {
-    lines.push('', `### ${statusLabel(evaluation)}: ${vpcTitle(evaluation)}`, '', vpcFacts(evaluation));
+    lines.push(
+      '',
+      `### ${statusLabel(evaluation)}: ${vpcTitle(evaluation)}`,
+      '',
+      vpcFacts(evaluation),
+    );
     if (evaluation.profileProblem) {
       lines.push('', `> **Profile:** ${escapeMarkdownCell(evaluation.profileProblem)}`);
     }
@@ -141,7 +145,9 @@ export function renderMarkdownReport(
   if (compliant.length > 0) {
     lines.push('', '### Compliant VPCs', '');
     for (const evaluation of compliant) {
-      lines.push(`- ${vpcTitle(evaluation)} (${code(vpcPath(evaluation))}), profile ${code(evaluation.profile)}`);
+      lines.push(
+        `- ${vpcTitle(evaluation)} (${code(vpcPath(evaluation))}), profile ${code(evaluation.profile)}`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;

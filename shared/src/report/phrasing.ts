@@ -48,40 +48,76 @@ export function plural(count: number, noun: string, pluralNoun = `${noun}s`): st
   return `${count} ${count === 1 ? noun : pluralNoun}`;
 }
 
-const EVIDENCE_VALUE_LIMIT = 160;
+const EVIDENCE_VALUE_LIMIT = 240;
 
 function clip(text: string, limit: number): string {
   return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
 }
 
-function evidenceValue(value: unknown, nested: boolean): string {
+function isEmpty(value: unknown): boolean {
+  return value === null || value === undefined || (Array.isArray(value) && value.length === 0);
+}
+
+/** An object inside a list reads as its values: `rtb-0a1 0.0.0.0/0 active`; a true flag as its name. */
+function compactValue(value: unknown): string {
+  if (Array.isArray(value)) return value.map(compactValue).join(', ');
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>)
+      .filter(([, item]) => !isEmpty(item) && item !== false)
+      .map(([key, item]) => (item === true ? key : compactValue(item)))
+      .join(' ');
+  }
+  return scalar(value);
+}
+
+function scalar(value: unknown): string {
   if (value === null || value === undefined) return '-';
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
     return String(value);
   }
+  return JSON.stringify(value) ?? '-';
+}
+
+function evidenceValue(value: unknown): string {
   if (Array.isArray(value)) {
-    if (value.length === 0) return 'none';
-    const items = value.map((item) => evidenceValue(item, true));
-    return nested ? `[${items.join(', ')}]` : items.join(', ');
+    const objects = value.some((item) => item !== null && typeof item === 'object');
+    return value.map(compactValue).join(objects ? '; ' : ', ');
   }
-  if (typeof value === 'object') {
-    const fields = Object.entries(value as Record<string, unknown>).map(
-      ([key, item]) => `${key}=${evidenceValue(item, true)}`,
-    );
-    return nested ? `(${fields.join(' ')})` : fields.join(' ');
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>)
+      .map(([key, item]) => `${key}=${compactValue(item)}`)
+      .join(' ');
   }
-  return typeof value === 'symbol' ? value.toString() : 'function';
+  return scalar(value);
+}
+
+/** True when the message already says `value` as a word of its own (case aside). */
+function saidIn(message: string, value: string): boolean {
+  const escaped = value.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`(^|[^\\w.-])${escaped}($|[^\\w.-])`, 'i').test(message);
 }
 
 /**
- * A finding's evidence as short `key: value` phrases, in the rule's own order. Long values are clipped:
- * the full evidence is in the JSON and SARIF reports.
+ * A finding's evidence as short `key: value` phrases, in the rule's own order, leaving out what is
+ * empty or what the message already says (the resource id, a service name). Long values are clipped:
+ * the JSON and SARIF reports carry the evidence in full.
  */
-export function evidencePhrases(evidence: Readonly<Record<string, unknown>>): string[] {
-  return Object.entries(evidence).map(
-    ([key, value]) => `${key}: ${clip(evidenceValue(value, false), EVIDENCE_VALUE_LIMIT)}`,
-  );
+export function evidencePhrases(
+  finding: Pick<Finding, 'evidence' | 'resourceId' | 'message'>,
+): string[] {
+  return Object.entries(finding.evidence)
+    .filter(
+      ([, value]) =>
+        !isEmpty(value) &&
+        value !== finding.resourceId &&
+        !(typeof value === 'string' && saidIn(finding.message, value)) &&
+        !(
+          Array.isArray(value) &&
+          value.every((item) => typeof item === 'string' && saidIn(finding.message, item))
+        ),
+    )
+    .map(([key, value]) => `${key}: ${clip(evidenceValue(value), EVIDENCE_VALUE_LIMIT)}`);
 }
 
 /** `remove-nat: Delete nat-0abc and its default routes`. */

@@ -110,7 +110,8 @@ function pascalCase(id: string): string {
 function toUri(path: string): string {
   const slashed = path.replace(/\\/g, '/');
   const encode = (text: string) => text.split('/').map(encodeURIComponent).join('/');
-  if (/^[A-Za-z]:\//.test(slashed)) return `file:///${slashed.slice(0, 2)}${encode(slashed.slice(2))}`;
+  if (/^[A-Za-z]:\//.test(slashed))
+    return `file:///${slashed.slice(0, 2)}${encode(slashed.slice(2))}`;
   if (slashed.startsWith('/')) return `file://${encode(slashed)}`;
   return encode(slashed.replace(/^(\.\/)+/, ''));
 }
@@ -146,7 +147,13 @@ function sarifResult(
     { name: evaluation.vpcId, fullyQualifiedName: vpc, kind: 'namespace' },
     ...(finding.resourceId === evaluation.vpcId
       ? []
-      : [{ name: finding.resourceId, fullyQualifiedName: `${vpc}/${finding.resourceId}`, kind: 'resource' }]),
+      : [
+          {
+            name: finding.resourceId,
+            fullyQualifiedName: `${vpc}/${finding.resourceId}`,
+            kind: 'resource',
+          },
+        ]),
   ];
   const location =
     artifactUri === undefined
@@ -160,7 +167,9 @@ function sarifResult(
     ruleId: finding.ruleId,
     ruleIndex: ruleIndex.get(finding.ruleId) ?? -1,
     level: LEVEL[finding.severity],
-    message: { text: `${finding.message} (${vpc}${evaluation.vpcName ? ` "${evaluation.vpcName}"` : ''})` },
+    message: {
+      text: `${finding.message} (${vpc}${evaluation.vpcName ? ` "${evaluation.vpcName}"` : ''})`,
+    },
     locations: [location],
     partialFingerprints: { 'vpcGuardFindingKey/v1': finding.key },
     ...(suppressed
@@ -170,7 +179,9 @@ function sarifResult(
               kind: 'external',
               status: 'accepted',
               justification:
-                exemption.state === 'valid' ? `exempt until ${exemption.until}: ${exemption.reason}` : 'exempt',
+                exemption.state === 'valid'
+                  ? `exempt until ${exemption.until}: ${exemption.reason}`
+                  : 'exempt',
             },
           ],
         }
@@ -195,7 +206,10 @@ function sarifResult(
  * snapshot file as the physical location plus the VPC and resource as logical locations. Findings
  * suppressed by a valid exemption are emitted with an external suppression.
  */
-export function renderSarifReport(evaluations: readonly Evaluation[], options: SarifReportOptions): string {
+export function renderSarifReport(
+  evaluations: readonly Evaluation[],
+  options: SarifReportOptions,
+): string {
   const rules = reportingDescriptors();
   const ruleIndex = new Map<RuleId, number>(RULES.map((rule, index) => [rule.id, index]));
   const sourceUri = new Map<string, string>();
@@ -206,8 +220,12 @@ export function renderSarifReport(evaluations: readonly Evaluation[], options: S
   const results = evaluations.flatMap((evaluation) => {
     const uri = sourceUri.get(`${evaluation.accountId}/${evaluation.region}`);
     return [
-      ...evaluation.findings.map((finding) => sarifResult(evaluation, finding, ruleIndex, uri, false)),
-      ...evaluation.suppressedFindings.map((finding) => sarifResult(evaluation, finding, ruleIndex, uri, true)),
+      ...evaluation.findings.map((finding) =>
+        sarifResult(evaluation, finding, ruleIndex, uri, false),
+      ),
+      ...evaluation.suppressedFindings.map((finding) =>
+        sarifResult(evaluation, finding, ruleIndex, uri, true),
+      ),
     ];
   });
   const log = {

@@ -72,42 +72,96 @@ const SEVERITY_STYLE: Readonly<Record<Severity, readonly Style[]>> = {
 };
 
 /**
- * Splits text into lines for word wrapping: the first at most `firstWidth` columns, the rest at most
- * `restWidth`. A word longer than a line (an ARN, say) is cut rather than allowed to overflow.
+ * Word-wraps text: the first line at most `firstWidth` columns, the rest at most `restWidth`. Runs of
+ * spaces inside a line are kept (they align columns); a word longer than a line (an ARN, say) is cut
+ * rather than allowed to overflow.
  */
 function wrapWords(text: string, firstWidth: number, restWidth: number): string[] {
   const lines: string[] = [];
   let line = '';
   const limit = () => (lines.length === 0 ? firstWidth : restWidth);
-  for (const rawWord of text.split(/\s+/).filter((word) => word !== '')) {
-    let word = rawWord;
-    while (word !== '') {
-      const room = limit() - (line === '' ? 0 : line.length + 1);
-      if (word.length <= room) {
-        line = line === '' ? word : `${line} ${word}`;
-        word = '';
-      } else if (line !== '') {
+  const tokens = text.split(/( +)/).filter((token) => token !== '');
+  for (let index = 0; index < tokens.length; index += 1) {
+    let token = tokens[index]!;
+    if (token.startsWith(' ')) {
+      const next = tokens[index + 1];
+      // A separator goes with the word after it, or becomes the line break.
+      if (line === '' || next === undefined) continue;
+      if (line.length + token.length + next.length <= limit()) {
+        line += token;
+      } else {
         lines.push(line);
         line = '';
+      }
+      continue;
+    }
+    while (token !== '') {
+      const room = limit() - line.length;
+      if (token.length <= room) {
+        line += token;
+        token = '';
+      } else if (line !== '' && (token.length <= limit() || room < 8)) {
+        lines.push(line.trimEnd());
+        line = '';
       } else {
-        lines.push(word.slice(0, Math.max(1, room)));
-        word = word.slice(Math.max(1, room));
+        lines.push(`${line}${token.slice(0, room)}`);
+        line = '';
+        token = token.slice(room);
       }
     }
   }
+  if (line !== '' || lines.length === 0) lines.push(line.trimEnd());
+  return lines;
+}
+
+/**
+ * Wraps phrases (evidence items, parts of a cost basis) so that a line breaks between phrases where it
+ * can, and inside one only when a phrase is longer than a line.
+ */
+function wrapPhrases(
+  phrases: readonly string[],
+  separator: string,
+  firstWidth: number,
+  restWidth: number,
+): string[] {
+  const lines: string[] = [];
+  let line = '';
+  const limit = () => (lines.length === 0 ? firstWidth : restWidth);
+  phrases.forEach((phrase, index) => {
+    const unit = index < phrases.length - 1 ? `${phrase}${separator}` : phrase;
+    const joined = line === '' ? unit : `${line} ${unit}`;
+    if (joined.length <= limit()) {
+      line = joined;
+      return;
+    }
+    if (line !== '' && unit.length <= restWidth) {
+      lines.push(line);
+      line = unit;
+      return;
+    }
+    const wrapped = wrapWords(joined, limit(), restWidth);
+    lines.push(...wrapped.slice(0, -1));
+    line = wrapped[wrapped.length - 1] ?? '';
+  });
   if (line !== '' || lines.length === 0) lines.push(line);
   return lines;
 }
 
-/** Lines of `head` + wrapped `text`, continuation lines indented by `indent` columns. */
+/** Text to wrap: running text, or phrases to keep whole where possible, joined by `separator`. */
+type Wrappable = string | { readonly phrases: readonly string[]; readonly separator: string };
+
+/** Lines of `head` + wrapped text, continuation lines indented by `indent` columns. */
 function hanging(
   head: string,
   headWidth: number,
-  text: string,
+  text: Wrappable,
   indent: number,
   width: number,
 ): string[] {
-  const chunks = wrapWords(text, width - headWidth, width - indent);
+  const chunks =
+    typeof text === 'string'
+      ? wrapWords(text, width - headWidth, width - indent)
+      : wrapPhrases(text.phrases, text.separator, width - headWidth, width - indent);
   return chunks.map((chunk, index) =>
     index === 0 ? `${head}${chunk}`.trimEnd() : `${' '.repeat(indent)}${chunk}`,
   );
@@ -115,7 +169,7 @@ function hanging(
 
 function detailLines(
   label: string,
-  text: string,
+  text: Wrappable,
   width: number,
   paint: Paint,
   maxLines = Infinity,
@@ -145,9 +199,17 @@ function findingLines(finding: Finding, width: number, paint: Paint): string[] {
     DETAIL_INDENT + RULE_COLUMN,
     width,
   );
-  const evidence = evidencePhrases(finding.evidence);
+  const evidence = evidencePhrases(finding);
   if (evidence.length > 0) {
-    lines.push(...detailLines('evidence', evidence.join(' · '), width, paint, MAX_EVIDENCE_LINES));
+    lines.push(
+      ...detailLines(
+        'evidence',
+        { phrases: evidence, separator: ' ·' },
+        width,
+        paint,
+        MAX_EVIDENCE_LINES,
+      ),
+    );
   }
   const fix = fixPhrase(finding);
   if (fix) lines.push(...detailLines('fix', fix, width, paint));
@@ -159,7 +221,7 @@ function findingLines(finding: Finding, width: number, paint: Paint): string[] {
       ...hanging(
         head,
         DETAIL_INDENT + 'cost: '.length + figure.length + 1,
-        `(${costDetail(finding.cost)})`,
+        { phrases: `(${costDetail(finding.cost)})`.split('; '), separator: ';' },
         DETAIL_INDENT + 2,
         width,
       ),
@@ -222,10 +284,9 @@ function summaryLines(
   );
   push(
     'Findings',
-    summary.findings === 0
-      ? 'none open'
-      : `${summary.findings} open: ${byRule.join(', ')} (by severity: ${bySeverity.join(', ')})`,
+    summary.findings === 0 ? 'none open' : `${summary.findings} open: ${byRule.join(', ')}`,
   );
+  if (summary.findings > 0) push('Severity', bySeverity.join(', '));
   const note = pricingNote(evaluations);
   push(
     'Cost',
