@@ -63,7 +63,10 @@ function describeValue(value: unknown): string {
   }
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return 'an object';
-  return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return String(value);
+  }
+  return `a ${typeof value}`;
 }
 
 function joinAlternatives(values: readonly unknown[]): string {

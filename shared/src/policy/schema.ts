@@ -150,6 +150,18 @@ export const GuardPolicySchema = z
           });
         }
       });
+      if (
+        profile.endpointPolicy.template === 'principal-org-only' &&
+        profile.endpointPolicy.requireResourceScope
+      ) {
+        // The template leaves resources open by design: what it writes would be flagged at once.
+        ctx.addIssue({
+          code: 'custom',
+          path: ['profiles', name, 'endpointPolicy', 'template'],
+          message:
+            'expected "data-perimeter" while requireResourceScope is true: "principal-org-only" does not scope resources',
+        });
+      }
       if (profile.remediation.mode === 'auto' && profile.remediation.actions.length === 0) {
         ctx.addIssue({
           code: 'custom',
