@@ -45,11 +45,7 @@ export function formatIssuePath(path: readonly PropertyKey[]): string {
     if (typeof segment === 'number') text += `[${segment}]`;
     else {
       const key = String(segment);
-      text += /^[\w$-]+$/.test(key)
-        ? text
-          ? `.${key}`
-          : key
-        : `[${JSON.stringify(key)}]`;
+      text += /^[\w$-]+$/.test(key) ? (text ? `.${key}` : key) : `[${JSON.stringify(key)}]`;
     }
   }
   return text;

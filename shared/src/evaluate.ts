@@ -153,6 +153,22 @@ function buildAnnotation(
   return clampMessage(`${first!.message}${more}`);
 }
 
+/** Outcomes repeat across thousands of VPCs: share one frozen object per distinct outcome. */
+const outcomeCache = new Map<string, RuleOutcome>();
+
+function sharedOutcome(ruleId: RuleId, compliance: Compliance, reason?: string): RuleOutcome {
+  const key = `${ruleId}|${compliance}|${reason ?? ''}`;
+  let outcome = outcomeCache.get(key);
+  if (outcome === undefined) {
+    outcome = Object.freeze(
+      reason === undefined ? { ruleId, compliance } : { ruleId, compliance, reason },
+    );
+    // Reasons are per profile, so the set stays small; the bound guards against surprises.
+    if (outcomeCache.size < 10_000) outcomeCache.set(key, outcome);
+  }
+  return outcome;
+}
+
 function evaluateVpc(
   context: VpcContext,
   collectedAt: string,
@@ -164,11 +180,7 @@ function evaluateVpc(
   const found: Finding[] = [];
   for (const rule of RULES) {
     const result = rule.evaluate(context);
-    outcomes.push(
-      result.reason === undefined
-        ? { ruleId: rule.id, compliance: result.compliance }
-        : { ruleId: rule.id, compliance: result.compliance, reason: result.reason },
-    );
+    outcomes.push(sharedOutcome(rule.id, result.compliance, result.reason));
     for (const finding of result.findings) {
       found.push({
         ...finding,

@@ -318,7 +318,7 @@ function unparseable(parseError: string): EndpointPolicyAnalysis {
 }
 
 /** How many analyses are kept: enough for an organization's distinct policies, bounded for Lambda. */
-const CACHE_LIMIT = 10_000;
+const CACHE_LIMIT = 50_000;
 /** Organization id, then document text: no concatenated key to build for every lookup. */
 const cache = new Map<string, Map<string, EndpointPolicyAnalysis>>();
 let cached = 0;
@@ -346,7 +346,7 @@ function remember(organizationId: string, text: string, analysis: EndpointPolicy
  * would not accept the document (the reason is in `parseError`), `not-applicable` when there is no
  * document. Never throws.
  *
- * Results are memoised per (document, organization), at most 10,000 of them, and frozen: estates
+ * Results are memoised per (document, organization), at most 50,000 of them, and frozen: estates
  * repeat the same few policies across thousands of endpoints.
  */
 export function analyzeEndpointPolicy(

@@ -21,6 +21,8 @@ export type ExemptionStatus =
   | { readonly state: 'malformed'; readonly problem: string; readonly tagValue: string };
 
 const DAY_MS = 86_400_000;
+/** Shared: most VPCs have no exemption, and one frozen value serves them all. */
+const NO_EXEMPTION: ExemptionStatus = Object.freeze({ state: 'none' });
 
 function parseIsoDay(text: string): number | undefined {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(text);
@@ -48,7 +50,7 @@ export function parseExemption(
   now: Date,
   maxDays: number,
 ): ExemptionStatus {
-  if (tagValue === undefined) return { state: 'none' };
+  if (tagValue === undefined) return NO_EXEMPTION;
   const fields = new Map<string, string>();
   for (const part of tagValue.split(';')) {
     if (part.trim() === '') continue;

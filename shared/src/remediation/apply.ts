@@ -9,13 +9,14 @@ import {
   ModifyVpcEndpointCommand,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
-import { awsErrorCode, classifyAwsError, describeAwsError } from '../aws/errors';
+import { classifyAwsError, describeAwsError } from '../aws/errors';
 import { ENDPOINT_MUTATION_BUCKET, RateLimiterRegistry } from '../aws/rate-limiter';
 import { buildVpcContexts, evaluate } from '../evaluate';
 import type { GuardPolicy } from '../policy/schema';
 import type { VpcContext } from '../rules/types';
 import { collectNetworkSnapshot, type CollectOptions } from '../snapshot/collect';
 import type { NetworkSnapshot } from '../snapshot/schema';
+import { CallFailed, routeDestination, samePolicy, send } from './ec2-calls';
 import { MANAGED_TAG, vpcFingerprint } from './plan';
 import type { PlannedAction, RemediationPlan, RouteRef, VpcPlan } from './plan-model';
 import {
@@ -44,17 +45,6 @@ export interface ApplyDependencies {
   readonly onAction?: (record: ActionRecord) => void;
 }
 
-/** A thrown call failure, carried up to the action with the AWS error code. */
-class CallFailed extends Error {
-  constructor(
-    readonly code: string | undefined,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CallFailed';
-  }
-}
-
 /** Raised inside an action to end it early with an outcome that is not an error. */
 class ActionEnded extends Error {
   constructor(
@@ -77,64 +67,6 @@ interface ActionScope {
   readonly removedRoutes: RouteRef[];
   readonly before: Record<string, unknown>;
   readonly after: Record<string, unknown>;
-}
-
-/** Any EC2 command: only its input and class name are read here. */
-type AnyEc2Command = { readonly input: object };
-
-/**
- * Sends one EC2 call and records it. In dry-run every call carries `DryRun: true`: EC2 answers
- * `DryRunOperation` when it would succeed (recorded as such, not an error) and `UnauthorizedOperation`
- * when the role lacks the permission.
- */
-async function send<T>(
-  scope: ActionScope,
-  operation: string,
-  command: AnyEc2Command,
-): Promise<T | undefined> {
-  const input = command.input as Record<string, unknown>;
-  if (scope.dryRun) input['DryRun'] = true;
-  const at = scope.clock().toISOString();
-  try {
-    const output = (await scope.ec2.send(command as never)) as T;
-    scope.calls.push({ operation, input: redact(input), dryRun: scope.dryRun, result: 'ok', at });
-    return output;
-  } catch (error) {
-    const code = awsErrorCode(error);
-    scope.calls.push({
-      operation,
-      input: redact(input),
-      dryRun: scope.dryRun,
-      result: code ?? 'error',
-      at,
-    });
-    if (scope.dryRun && code === 'DryRunOperation') return undefined;
-    throw new CallFailed(code, `${operation}: ${describeAwsError(error)}`);
-  }
-}
-
-/** Policy documents are long and already in the plan: keep the record readable. */
-function redact(input: Record<string, unknown>): Record<string, unknown> {
-  const copy = { ...input };
-  if (typeof copy['PolicyDocument'] === 'string')
-    copy['PolicyDocument'] = `<${String(copy['PolicyDocument']).length} characters, see the plan>`;
-  return copy;
-}
-
-function routeDestination(destination: string): Record<string, string> {
-  if (destination.startsWith('pl-')) return { DestinationPrefixListId: destination };
-  if (destination.includes(':')) return { DestinationIpv6CidrBlock: destination };
-  return { DestinationCidrBlock: destination };
-}
-
-/** Compares policy documents by meaning of their JSON, not by whitespace. */
-function samePolicy(a: string | null | undefined, b: string | null | undefined): boolean {
-  if (a == null || b == null) return a == b;
-  try {
-    return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
-  } catch {
-    return a === b;
-  }
 }
 
 async function removeNat(scope: ActionScope, action: PlannedAction): Promise<string> {

@@ -547,10 +547,11 @@ export function planRemediation(input: PlanInput): RemediationPlan {
       const actions: PlannedAction[] = [];
       for (const draft of draftsFor(context, evaluation, policy, digest)) {
         const used = budget.get(context.profileName) ?? 0;
-        let blockedReason = draft.blockedReason;
-        if (!blockedReason && !allowed.has(draft.action)) {
-          blockedReason = `${draft.action} is not in profiles.${context.profileName}.remediation.actions`;
-        }
+        // The profile's action list first: no DNS attribute would unblock an action it does not allow
+        // (and the DNS attributes are not even read for it), so the reason must say so.
+        let blockedReason = allowed.has(draft.action)
+          ? draft.blockedReason
+          : `${draft.action} is not in profiles.${context.profileName}.remediation.actions`;
         if (!blockedReason && used >= settings.maxChangesPerRun) {
           blockedReason = `over the blast-radius cap: profiles.${context.profileName}.remediation.maxChangesPerRun is ${settings.maxChangesPerRun}; the next run continues`;
         }

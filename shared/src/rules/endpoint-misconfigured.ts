@@ -2,7 +2,7 @@ import { gatewayEndpointMonthlyCost, interfaceEndpointMonthlyCost } from '../cos
 import type { SecurityGroup, VpcEndpoint } from '../snapshot/schema';
 import { matchRequiredEndpoints, type RequiredEndpointMatch } from './required-endpoints';
 import type { Rule, RuleFinding, VpcContext } from './types';
-import { routeTablesServingSubnets, workloadZones } from './vpc-topology';
+import { routeTablesServingSubnets, workloadZones, zoneIdBySubnet } from './vpc-topology';
 
 function ids(endpoints: readonly VpcEndpoint[]): string[] {
   return endpoints.map((endpoint) => endpoint.vpcEndpointId);
@@ -80,9 +80,7 @@ function checkZoneCoverage(
 ): RuleFinding | undefined {
   if (context.profile.endpoints.coverage !== 'every-workload-az') return undefined;
   const { service } = match.required;
-  const zoneOfSubnet = new Map(
-    context.subnets.map((subnet) => [subnet.subnetId, subnet.availabilityZoneId]),
-  );
+  const zoneOfSubnet = zoneIdBySubnet(context.subnets);
   const covered = new Set<string>();
   for (const endpoint of match.live) {
     for (const subnetId of endpoint.subnetIds) {

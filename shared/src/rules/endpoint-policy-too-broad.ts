@@ -1,6 +1,7 @@
 import {
   analyzeEndpointPolicy,
   judgeEndpointPolicy,
+  type EndpointPolicyAnalysis,
   type EndpointPolicyViolation,
   type EndpointPolicyViolationVerdict,
 } from '../endpoint-policy';
@@ -20,6 +21,30 @@ const SEVERITY: Readonly<Record<EndpointPolicyViolationVerdict, Severity>> = {
   'wildcard-action': 'low',
   unparseable: 'medium',
 };
+
+/**
+ * The per-statement evidence of an analysis, built once per distinct policy: analyses are cached and
+ * frozen, so thousands of endpoints with the same policy share one evidence array instead of copies.
+ */
+const statementEvidence = new WeakMap<EndpointPolicyAnalysis, readonly object[]>();
+
+function evidenceOf(analysis: EndpointPolicyAnalysis): readonly object[] {
+  let evidence = statementEvidence.get(analysis);
+  if (evidence === undefined) {
+    evidence = Object.freeze(
+      analysis.statements.map((statement) =>
+        Object.freeze({
+          id: statement.id,
+          effect: statement.effect,
+          verdicts: statement.verdicts,
+          reasons: statement.reasons,
+        }),
+      ),
+    );
+    statementEvidence.set(analysis, evidence);
+  }
+  return evidence;
+}
 
 function statementLabel(violation: EndpointPolicyViolation): string {
   return violation.statementId === null ? 'the policy' : `statement ${violation.statementId}`;
@@ -79,12 +104,7 @@ export const endpointPolicyTooBroad: Rule = {
           service,
           serviceName: endpoint.serviceName,
           verdict: judgement.worst,
-          statements: analysis.statements.map((statement) => ({
-            id: statement.id,
-            effect: statement.effect,
-            verdicts: statement.verdicts,
-            reasons: statement.reasons,
-          })),
+          statements: evidenceOf(analysis),
           ...(analysis.parseError === undefined ? {} : { parseError: analysis.parseError }),
         },
         fix: {

@@ -20,7 +20,18 @@ export interface RequiredEndpointMatch {
  * Matches each required endpoint to the VPC's endpoints by exact service name: `ec2` never matches
  * `ec2messages`, and an endpoint of another region's service never counts.
  */
-export function matchRequiredEndpoints(context: VpcContext): RequiredEndpointMatch[] {
+export function matchRequiredEndpoints(context: VpcContext): readonly RequiredEndpointMatch[] {
+  // Two rules ask for the same context: match once.
+  const known = matches.get(context);
+  if (known) return known;
+  const result = computeMatches(context);
+  matches.set(context, result);
+  return result;
+}
+
+const matches = new WeakMap<VpcContext, readonly RequiredEndpointMatch[]>();
+
+function computeMatches(context: VpcContext): RequiredEndpointMatch[] {
   const byService = new Map<string, VpcEndpoint[]>();
   for (const endpoint of context.vpcEndpoints) {
     const list = byService.get(endpoint.serviceName);

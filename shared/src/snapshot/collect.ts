@@ -1,5 +1,4 @@
 import {
-  DescribeSecurityGroupsCommand,
   DescribeVpcAttributeCommand,
   paginateDescribeEgressOnlyInternetGateways,
   paginateDescribeInternetGateways,
@@ -185,7 +184,7 @@ export async function collectNetworkSnapshot(options: CollectOptions): Promise<N
       }),
       (p) => p.SecurityGroups,
     ),
-    readDnsAttributes(ec2, options.dnsAttributesFor ?? []),
+    readVpcDnsAttributes(ec2, options.dnsAttributesFor ?? []),
   ]);
 
   const managedIds = new Set(managedGroups.map((group) => group.GroupId));
@@ -194,15 +193,22 @@ export async function collectNetworkSnapshot(options: CollectOptions): Promise<N
       endpoints.flatMap((e) => (e.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : []))),
     ),
   ].filter((id) => !managedIds.has(id));
-  const endpointGroups: Ec2SecurityGroup[] = [];
+  // Filter on group-id rather than GroupIds: a group deleted meanwhile is then absent, not an error.
+  // Batches run concurrently; each is paginated like any other describe call.
+  const batches: string[][] = [];
   for (let start = 0; start < endpointGroupIds.length; start += SECURITY_GROUP_BATCH) {
-    const batch = endpointGroupIds.slice(start, start + SECURITY_GROUP_BATCH);
-    // Filter on group-id rather than GroupIds: a group deleted meanwhile is then absent, not an error.
-    const response = await ec2.send(
-      new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: batch }] }),
-    );
-    endpointGroups.push(...(response.SecurityGroups ?? []));
+    batches.push(endpointGroupIds.slice(start, start + SECURITY_GROUP_BATCH));
   }
+  const endpointGroups = (
+    await Promise.all(
+      batches.map((batch) =>
+        all(
+          paginateDescribeSecurityGroups(page, { Filters: [{ Name: 'group-id', Values: batch }] }),
+          (p) => p.SecurityGroups,
+        ),
+      ),
+    )
+  ).flat();
 
   const collectedVpcIds = new Set(vpcs.map((vpc) => vpc.VpcId));
   const snapshot: NetworkSnapshotInput = {
@@ -307,10 +313,20 @@ export async function collectNetworkSnapshot(options: CollectOptions): Promise<N
   return parseOrThrow(NetworkSnapshotSchema, snapshot, `EC2 responses for ${accountId}/${region}`);
 }
 
-async function readDnsAttributes(
+/** A VPC's DNS attributes, which decide whether an interface endpoint may have private DNS. */
+export interface VpcDnsAttributes {
+  readonly enableDnsSupport: boolean;
+  readonly enableDnsHostnames: boolean;
+}
+
+/**
+ * Reads the DNS attributes of the given VPCs: two `DescribeVpcAttribute` calls per VPC (the API takes one
+ * VPC and one attribute at a time), all at once. Only for VPCs where a decision needs them.
+ */
+export async function readVpcDnsAttributes(
   ec2: EC2Client,
   vpcIds: readonly string[],
-): Promise<Map<string, { enableDnsSupport: boolean; enableDnsHostnames: boolean }>> {
+): Promise<Map<string, VpcDnsAttributes>> {
   const entries = await Promise.all(
     vpcIds.map(async (vpcId) => {
       const [support, hostnames] = await Promise.all([

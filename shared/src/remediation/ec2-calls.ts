@@ -1,0 +1,87 @@
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import { awsErrorCode, describeAwsError } from '../aws/errors';
+import type { CallRecord } from './record';
+
+/**
+ * The pieces of talking to EC2 that the two writers (`applyRemediation` and `applyRollback`) share:
+ * a call that is recorded for the audit trail whatever its result, and the comparisons their
+ * describe-compare-act steps make. Internal to the remediation module.
+ */
+
+/** What a recorded call needs: the client, whether the run is a dry run, the clock and the log. */
+export interface CallScope {
+  readonly ec2: EC2Client;
+  readonly dryRun: boolean;
+  readonly clock: () => Date;
+  readonly calls: CallRecord[];
+}
+
+/** A thrown call failure, carried up to the action with the AWS error code. */
+export class CallFailed extends Error {
+  constructor(
+    readonly code: string | undefined,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CallFailed';
+  }
+}
+
+/** Any EC2 command: only its input and class name are read here. */
+type AnyEc2Command = { readonly input: object };
+
+/**
+ * Sends one EC2 call and records it. In dry-run every call carries `DryRun: true`: EC2 answers
+ * `DryRunOperation` when it would succeed (recorded as such, not an error) and `UnauthorizedOperation`
+ * when the role lacks the permission.
+ */
+export async function send<T>(
+  scope: CallScope,
+  operation: string,
+  command: AnyEc2Command,
+): Promise<T | undefined> {
+  const input = command.input as Record<string, unknown>;
+  if (scope.dryRun) input['DryRun'] = true;
+  const at = scope.clock().toISOString();
+  try {
+    const output = (await scope.ec2.send(command as never)) as T;
+    scope.calls.push({ operation, input: redact(input), dryRun: scope.dryRun, result: 'ok', at });
+    return output;
+  } catch (error) {
+    const code = awsErrorCode(error);
+    scope.calls.push({
+      operation,
+      input: redact(input),
+      dryRun: scope.dryRun,
+      result: code ?? 'error',
+      at,
+    });
+    if (scope.dryRun && code === 'DryRunOperation') return undefined;
+    throw new CallFailed(code, `${operation}: ${describeAwsError(error)}`);
+  }
+}
+
+/** Policy documents are long and already in the plan: keep the record readable. */
+function redact(input: Record<string, unknown>): Record<string, unknown> {
+  const copy = { ...input };
+  if (typeof copy['PolicyDocument'] === 'string')
+    copy['PolicyDocument'] = `<${String(copy['PolicyDocument']).length} characters, see the plan>`;
+  return copy;
+}
+
+/** The destination parameter of CreateRoute / DeleteRoute for a route's destination. */
+export function routeDestination(destination: string): Record<string, string> {
+  if (destination.startsWith('pl-')) return { DestinationPrefixListId: destination };
+  if (destination.includes(':')) return { DestinationIpv6CidrBlock: destination };
+  return { DestinationCidrBlock: destination };
+}
+
+/** Compares policy documents by meaning of their JSON, not by whitespace. */
+export function samePolicy(a: string | null | undefined, b: string | null | undefined): boolean {
+  if (a == null || b == null) return a == b;
+  try {
+    return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
+  } catch {
+    return a === b;
+  }
+}
