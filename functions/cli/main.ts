@@ -2,8 +2,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { InputValidationError } from '@vpc-guard/shared';
 import { Command, CommanderError } from 'commander';
+import { registerApplyCommand } from './commands/apply';
+import { registerCollectCommand } from './commands/collect';
+import { registerPlanCommand } from './commands/plan';
+import { registerRollbackCommand } from './commands/rollback';
 import { registerScanCommand } from './commands/scan';
 import { CliInputError, EXIT_CODES, type CliContext, type ExitCode } from './context';
+import type { CliDependencies } from './dependencies';
 import { createProcessPrinter } from './printer';
 
 const ERROR_PREFIX = 'vpc-guard: error: ';
@@ -28,7 +33,11 @@ export function createProcessContext(): CliContext {
  * The `vpc-guard` program. Commander is told not to exit: its usage errors become exit code 2, and
  * `--help` and `--version` exit 0. Commands register here, one module each under `commands/`.
  */
-export function createProgram(context: CliContext, onExit: (code: ExitCode) => void): Command {
+export function createProgram(
+  context: CliContext,
+  onExit: (code: ExitCode) => void,
+  deps?: CliDependencies,
+): Command {
   const program = new Command('vpc-guard')
     .description(
       'Keeps AWS VPCs compliant with a network policy: NAT gateways and internet routes where ' +
@@ -51,10 +60,17 @@ Examples:
   $ vpc-guard scan                        scan the demo account with the example policy
   $ vpc-guard scan --snapshot account.json --policy policy.yaml --format sarif
   $ vpc-guard scan --help                 every option of scan
+  $ vpc-guard scan --live --regions us-east-1
+  $ vpc-guard plan --regions us-east-1 --policy policy.yaml
+  $ vpc-guard apply --regions us-east-1 --policy policy.yaml --dry-run
 
 Exit codes: 0 compliant or exempt, 1 non-compliant, 2 bad input or usage, 3 internal error.`,
     );
-  registerScanCommand(program, context, onExit);
+  registerScanCommand(program, context, onExit, deps);
+  registerCollectCommand(program, context, onExit, deps);
+  registerPlanCommand(program, context, onExit, deps);
+  registerApplyCommand(program, context, onExit, deps);
+  registerRollbackCommand(program, context, onExit, deps);
   return program;
 }
 
@@ -68,16 +84,22 @@ function describeUnexpected(error: unknown, debug: boolean): string {
 
 /**
  * Runs the CLI with `argv` (the arguments after the program name) and returns the exit code; never
- * throws, never exits the process.
+ * throws, never exits the process. `deps` replaces the AWS clients and the terminal of the live
+ * commands (tests pass the simulated account); by default they are the real ones.
  */
 export async function main(
   argv: readonly string[],
   context: CliContext = createProcessContext(),
+  deps?: CliDependencies,
 ): Promise<ExitCode> {
   let exitCode: ExitCode = EXIT_CODES.ok;
-  const program = createProgram(context, (code) => {
-    exitCode = code;
-  });
+  const program = createProgram(
+    context,
+    (code) => {
+      exitCode = code;
+    },
+    deps,
+  );
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { format, resolveConfig } from 'prettier';
+import { collectSuite } from './collect.bench';
 import { evaluateSuite } from './evaluate.bench';
+import { remediationSuite } from './remediation.bench';
 import { describeMachine, replaceMarkedSection, type BenchSuite } from './suite';
 
 /**
@@ -17,11 +19,11 @@ import { describeMachine, replaceMarkedSection, type BenchSuite } from './suite'
  *   npm run bench -- --only evaluate  one suite
  *   npm run bench -- --cpu-prof       write V8 CPU profiles (.cpuprofile) to <tmpdir>/vpc-guard-bench
  *
- * A new benchmark (collect, remediation, bundles) is a `<name>.bench.ts` exporting a BenchSuite,
- * added to SUITES below.
+ * A new benchmark (bundles, ...) is a `<name>.bench.ts` exporting a BenchSuite, added to SUITES
+ * below.
  */
 
-const SUITES: readonly BenchSuite[] = [evaluateSuite];
+const SUITES: readonly BenchSuite[] = [evaluateSuite, collectSuite, remediationSuite];
 
 const PERFORMANCE_DOC = new URL('../../docs/PERFORMANCE.md', import.meta.url);
 

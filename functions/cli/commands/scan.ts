@@ -16,13 +16,22 @@ import {
 } from '@vpc-guard/shared';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { CliInputError, EXIT_CODES, type CliContext, type ExitCode } from '../context';
+import { createProcessDependencies, type CliDependencies } from '../dependencies';
+import {
+  addLiveSourceOptions,
+  collectLive,
+  hasLiveTargetFlags,
+  reportFailures,
+  resolveLiveSession,
+  type LiveSourceOptions,
+} from '../source';
 
 /** The files `vpc-guard scan` reads when none are named, relative to the repository root. */
 export const DEFAULT_SNAPSHOT = join('examples', 'demo-account.json');
 export const DEFAULT_POLICY = join('examples', 'policy.yaml');
 
 /** The options of `vpc-guard scan`, as commander parses them. */
-export interface ScanOptions {
+export interface ScanOptions extends LiveSourceOptions {
   readonly snapshot?: readonly string[];
   readonly policy?: string;
   readonly format: ReportFormat;
@@ -49,7 +58,7 @@ export function parseNow(value: string): Date {
 }
 
 /** A path as messages show it: relative to the working directory when it is under it, else absolute. */
-function displayPath(absolute: string, cwd: string): string {
+export function displayPath(absolute: string, cwd: string): string {
   const relativePath = relative(cwd, absolute);
   return relativePath === '' || relativePath.startsWith('..') || isAbsolute(relativePath)
     ? absolute
@@ -60,7 +69,7 @@ function displayPath(absolute: string, cwd: string): string {
  * The loaders name the file in their messages exactly as they are given it, so they get the path as the
  * user typed it (or the default, relative to the working directory); an unreadable file is bad input.
  */
-async function loadInput<T>(load: () => Promise<T>): Promise<T> {
+export async function loadInput<T>(load: () => Promise<T>): Promise<T> {
   try {
     return await load();
   } catch (error) {
@@ -69,7 +78,8 @@ async function loadInput<T>(load: () => Promise<T>): Promise<T> {
   }
 }
 
-async function loadSnapshots(
+/** Loads snapshot files; a VPC given twice (in two files or two snapshots) is bad input. */
+export async function loadSnapshots(
   paths: readonly string[],
 ): Promise<{ snapshots: NetworkSnapshot[]; sources: SnapshotSource[] }> {
   const snapshots: NetworkSnapshot[] = [];
@@ -95,16 +105,48 @@ async function loadSnapshots(
   return { snapshots, sources };
 }
 
-/** Runs `vpc-guard scan`: loads, evaluates, renders, writes. Returns the exit code. */
-export async function runScan(options: ScanOptions, context: CliContext): Promise<ExitCode> {
-  const snapshotPaths = options.snapshot ?? [
-    displayPath(resolve(context.repoRoot, DEFAULT_SNAPSHOT), context.cwd),
-  ];
-  const policyPath =
-    options.policy ?? displayPath(resolve(context.repoRoot, DEFAULT_POLICY), context.cwd);
+/** The policy file a command reads: the one named, or the example policy of the repository. */
+export function policyPathOf(policy: string | undefined, context: CliContext): string {
+  return policy ?? displayPath(resolve(context.repoRoot, DEFAULT_POLICY), context.cwd);
+}
 
-  const { snapshots, sources } = await loadSnapshots(snapshotPaths);
+/**
+ * Runs `vpc-guard scan`: loads (snapshot files, or AWS with `--live`), evaluates, renders, writes.
+ * Returns the exit code; a live scan that could not read every target exits 1 as well, since the
+ * report cannot vouch for what it did not see.
+ */
+export async function runScan(
+  options: ScanOptions,
+  context: CliContext,
+  deps: CliDependencies = createProcessDependencies(),
+): Promise<ExitCode> {
+  if (!options.live && hasLiveTargetFlags(options)) {
+    throw new CliInputError(
+      '--regions, --accounts, --org, --role-arn and --external-id select what --live reads: add --live',
+    );
+  }
+  if (options.live && options.snapshot !== undefined) {
+    throw new CliInputError('--live reads AWS and --snapshot reads files: give one of them');
+  }
+  const policyPath = policyPathOf(options.policy, context);
+  // The policy is read first: a typo in it is reported before any AWS call.
   const policy: GuardPolicy = await loadInput(() => loadGuardPolicy(policyPath));
+
+  let snapshots: readonly NetworkSnapshot[];
+  let sources: SnapshotSource[] | undefined;
+  let failures = 0;
+  if (options.live) {
+    const session = await resolveLiveSession(options, context, deps);
+    const collection = await collectLive(session, options, context, policy);
+    reportFailures(collection.failures, context, 'the report covers the rest');
+    snapshots = collection.snapshots;
+    failures = collection.failures.length;
+  } else {
+    const snapshotPaths = options.snapshot ?? [
+      displayPath(resolve(context.repoRoot, DEFAULT_SNAPSHOT), context.cwd),
+    ];
+    ({ snapshots, sources } = await loadSnapshots(snapshotPaths));
+  }
   const now = options.now ?? context.now();
   const evaluations = evaluate(snapshots, policy, { now });
 
@@ -117,7 +159,7 @@ export async function runScan(options: ScanOptions, context: CliContext): Promis
     generatedAt: now,
     color,
     toolVersion: context.version,
-    sources,
+    ...(sources ? { sources } : {}),
   });
   const summary = summarizeEvaluations(evaluations);
 
@@ -138,7 +180,7 @@ export async function runScan(options: ScanOptions, context: CliContext): Promis
         `${summary.notApplicable} exempt)\n`,
     );
   }
-  return summary.nonCompliant > 0 ? EXIT_CODES.nonCompliant : EXIT_CODES.ok;
+  return summary.nonCompliant > 0 || failures > 0 ? EXIT_CODES.nonCompliant : EXIT_CODES.ok;
 }
 
 /**
@@ -149,14 +191,19 @@ export function registerScanCommand(
   program: Command,
   context: CliContext,
   onExit: (code: ExitCode) => void,
+  deps?: CliDependencies,
 ): Command {
-  return program
+  const command = program
     .command('scan')
-    .summary('evaluate VPC snapshot files against a policy (offline) and print a report')
+    .summary(
+      'evaluate VPCs against a policy (snapshot files, or AWS with --live) and print a report',
+    )
     .description(
       'Evaluate the VPCs in snapshot files against a policy, offline, and print a report. Without ' +
         '--snapshot and --policy it scans the demo account (examples/demo-account.json with ' +
-        'examples/policy.yaml from the vpc-guard repository, wherever you run it from).',
+        'examples/policy.yaml from the vpc-guard repository, wherever you run it from). With --live ' +
+        'it reads the VPCs from AWS instead (read-only Describe calls), in the regions and accounts ' +
+        'the flags name; progress goes to stderr.',
     )
     .addOption(
       new Option(
@@ -190,7 +237,8 @@ export function registerScanCommand(
       new Option('--now <iso>', 'evaluate as of this time (reproducible output)')
         .argParser(parseNow)
         .hideHelp(),
-    )
+    );
+  return addLiveSourceOptions(command, 'required')
     .addHelpText(
       'after',
       `
@@ -200,14 +248,17 @@ Examples:
   $ vpc-guard scan --format markdown --output report.md
   $ vpc-guard scan --format sarif --output vpc-guard.sarif
   $ vpc-guard scan --format json | jq '.summary'
+  $ vpc-guard scan --live --regions us-east-1,eu-west-1
+  $ vpc-guard scan --live --regions all --org --role-arn 'arn:aws:iam::{accountId}:role/VpcGuardMember' \
+      --external-id vpc-guard --format sarif --output vpc-guard.sarif
 
 Exit codes:
   0  every VPC is compliant or exempt
-  1  at least one VPC is non-compliant
+  1  at least one VPC is non-compliant (or, with --live, an account or region could not be read)
   2  bad input or usage (unknown option or format, unreadable or invalid snapshot or policy)
   3  internal error (set VPC_GUARD_DEBUG=1 for the stack trace)`,
     )
     .action(async (options: ScanOptions) => {
-      onExit(await runScan(options, context));
+      onExit(await runScan(options, context, deps));
     });
 }

@@ -534,6 +534,18 @@ async function applyVpc(
       );
       continue;
     }
+    // The policy decides, not the plan file: an action the profile no longer allows is not run, and
+    // only an `auto` profile gets real writes (a plan edited to say `apply` stays a dry run).
+    if (!context.profile.remediation.actions.includes(action.action)) {
+      records.push(
+        endedRecord(
+          action,
+          'blocked',
+          `${action.action} is not in profiles.${vpcPlan.profile}.remediation.actions`,
+        ),
+      );
+      continue;
+    }
     const executor = EXECUTORS[action.action];
     if (!executor) {
       records.push(
@@ -544,7 +556,7 @@ async function applyVpc(
     const scope: ActionScope = {
       ec2,
       context,
-      dryRun: action.execution === 'dry-run',
+      dryRun: action.execution === 'dry-run' || context.profile.remediation.mode !== 'auto',
       limiter: deps.limiter.for(vpcPlan.accountId, vpcPlan.region),
       clock: deps.clock,
       calls: [],

@@ -1,0 +1,338 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  applyRemediation,
+  loadGuardPolicy,
+  loadRemediationPlan,
+  policyDigest,
+  recordNeedsAttention,
+  renderPlanDiff,
+  renderRecordSummary,
+  type GuardPolicy,
+  type RemediationPlan,
+  type RemediationRecord,
+  type TargetFailure,
+} from '@vpc-guard/shared';
+import { Option, type Command } from 'commander';
+import { CliInputError, EXIT_CODES, type CliContext, type ExitCode } from '../context';
+import { createProcessDependencies, type CliDependencies } from '../dependencies';
+import {
+  addLiveSourceOptions,
+  reportFailures,
+  resolveLiveSession,
+  type LiveSession,
+  type LiveSourceOptions,
+} from '../source';
+import { planLive, useColor } from './plan';
+import { loadInput, parseNow } from './scan';
+
+/** Where `vpc-guard apply` writes its records when `--records` is not given. */
+export const DEFAULT_RECORDS_DIR = 'vpc-guard-records';
+
+/** The options of `vpc-guard apply`, as commander parses them. */
+export interface ApplyCommandOptions extends LiveSourceOptions {
+  readonly policy?: string;
+  readonly yes?: boolean;
+  readonly dryRun?: boolean;
+  readonly plan?: string;
+  readonly records: string;
+  readonly color: boolean;
+  readonly now?: Date;
+}
+
+/** Every action of the plan as DryRun: EC2 answers whether it would succeed, nothing changes. */
+export function asDryRun(plan: RemediationPlan): RemediationPlan {
+  return {
+    ...plan,
+    vpcs: plan.vpcs.map((vpc) => ({
+      ...vpc,
+      actions: vpc.actions.map((action) => ({ ...action, execution: 'dry-run' as const })),
+    })),
+  };
+}
+
+/** The changes a plan would really make (planned, not DryRun), and in how many VPCs. */
+export function countChanges(plan: RemediationPlan): { changes: number; vpcs: number } {
+  let changes = 0;
+  let vpcs = 0;
+  for (const vpc of plan.vpcs) {
+    const count = vpc.actions.filter(
+      (action) => action.status === 'planned' && action.execution === 'apply',
+    ).length;
+    changes += count;
+    if (count > 0) vpcs += 1;
+  }
+  return { changes, vpcs };
+}
+
+/** The actions of a plan that will run (for real or as DryRun), counted from the actions themselves. */
+function countPlanned(plan: RemediationPlan): number {
+  return plan.vpcs.reduce(
+    (total, vpc) => total + vpc.actions.filter((action) => action.status === 'planned').length,
+    0,
+  );
+}
+
+/**
+ * Checks a saved plan against the policy it claims (same digest): every VPC's profile exists, and no
+ * planned action goes beyond what the profile allows (an action not in its list, or a real change
+ * where the profile is not in `auto` mode). Only an edited file can fail this; it is refused whole.
+ */
+export function checkPlanAgainstPolicy(
+  plan: RemediationPlan,
+  policy: GuardPolicy,
+  path: string,
+): void {
+  const problems: string[] = [];
+  plan.vpcs.forEach((vpc, v) => {
+    const profile = policy.profiles[vpc.profile];
+    if (!profile) {
+      problems.push(`vpcs[${v}].profile: no profile "${vpc.profile}" in the policy`);
+      return;
+    }
+    const allowed = new Set(profile.remediation.actions);
+    vpc.actions.forEach((action, a) => {
+      if (action.status !== 'planned') return;
+      if (!allowed.has(action.action)) {
+        problems.push(
+          `vpcs[${v}].actions[${a}]: ${action.action} is not in profiles.${vpc.profile}.remediation.actions`,
+        );
+      }
+      if (action.execution === 'apply' && profile.remediation.mode !== 'auto') {
+        problems.push(
+          `vpcs[${v}].actions[${a}].execution: "apply" where profile "${vpc.profile}" is in ${profile.remediation.mode} mode`,
+        );
+      }
+    });
+  });
+  if (problems.length > 0) {
+    throw new CliInputError(
+      `${path}: the plan does not match the policy:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
+  }
+}
+
+/** `2026-11-20T10-00-00-000Z-<runId>.json`: the start time first so records sort by time. */
+export function recordFileName(record: RemediationRecord): string {
+  return `${record.startedAt.replace(/[:.]/g, '-')}-${record.runId}.json`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/**
+ * Asks for confirmation when the plan makes real changes and `--yes` was not given: on a terminal the
+ * person answers; anywhere else the command refuses (bad usage), so a pipeline never writes by
+ * accident. Returns the exit code to stop with, or undefined to go on.
+ */
+async function confirm(
+  plan: RemediationPlan,
+  options: ApplyCommandOptions,
+  context: CliContext,
+  deps: CliDependencies,
+): Promise<ExitCode | undefined> {
+  const { changes, vpcs } = countChanges(plan);
+  if (changes === 0 || options.yes) return undefined;
+  const what = `${plural(changes, 'change')} to ${plural(vpcs, 'VPC')}`;
+  if (!deps.terminal.interactive) {
+    context.printer.err(
+      `vpc-guard: error: apply would make ${what} and needs confirmation, but stdin is not a ` +
+        'terminal: review the plan and run again with --yes (or with --dry-run to only check ' +
+        'permissions). Nothing was changed.\n',
+    );
+    return EXIT_CODES.usage;
+  }
+  context.printer.err(`Apply ${what}? [y/N] `);
+  const answer = (await deps.terminal.readLine())?.trim() ?? '';
+  if (/^y(es)?$/i.test(answer)) return undefined;
+  context.printer.err('vpc-guard: not applied; nothing was changed.\n');
+  return EXIT_CODES.nonCompliant;
+}
+
+/**
+ * Loads a saved plan and checks it belongs to this policy: a plan made under another policy (or
+ * organization) is refused rather than applied against rules it was not made for.
+ */
+async function loadSavedPlan(
+  path: string,
+  policyDigestNow: string,
+  organizationId: string,
+): Promise<RemediationPlan> {
+  const plan = await loadInput(() => loadRemediationPlan(path));
+  if (plan.organizationId !== organizationId) {
+    throw new CliInputError(
+      `${path}: the plan is for organization ${plan.organizationId}, the policy for ${organizationId}`,
+    );
+  }
+  if (plan.policyDigest !== policyDigestNow) {
+    throw new CliInputError(
+      `${path}: the plan was made with a different policy (digest ${plan.policyDigest}, now ${policyDigestNow}): plan again`,
+    );
+  }
+  return plan;
+}
+
+/**
+ * Runs `vpc-guard apply`: collect, evaluate, read the DNS attributes decisions need, plan (or load
+ * `--plan FILE`), show the plan, confirm, apply (each VPC described again first, fail closed on any
+ * change since the plan), verify by rescan, write the record. Exit 0 when everything attempted is
+ * verified, skipped or would succeed; 1 when anything ended still-failing, blocked, failed or
+ * unauthorized (or a target could not be read, or the person said no); 2 on bad input, including
+ * running without `--yes` where nobody can confirm.
+ */
+export async function runApply(
+  options: ApplyCommandOptions,
+  context: CliContext,
+  deps: CliDependencies = createProcessDependencies(),
+): Promise<ExitCode> {
+  const policyPath = options.policy;
+  if (policyPath === undefined) {
+    throw new CliInputError(
+      'apply needs --policy FILE: vpc-guard never changes an account under the example policy',
+    );
+  }
+  if (options.plan !== undefined && (options.regions || options.accounts || options.org)) {
+    throw new CliInputError(
+      '--plan applies to the accounts and regions the plan names: leave out --regions, --accounts and --org',
+    );
+  }
+  const policy = await loadInput(() => loadGuardPolicy(policyPath));
+  const now = options.now ?? context.now();
+  const recordsDir = resolve(context.cwd, options.records);
+  // Before anything is changed: a run whose record cannot be written must not start.
+  try {
+    await mkdir(recordsDir, { recursive: true });
+  } catch (error) {
+    throw new CliInputError(
+      `${options.records}: cannot create the records directory (${(error as Error).message})`,
+      { cause: error },
+    );
+  }
+
+  let plan: RemediationPlan;
+  let session: LiveSession | undefined;
+  let failures: readonly TargetFailure[] = [];
+  if (options.plan !== undefined) {
+    const path = resolve(context.cwd, options.plan);
+    plan = await loadSavedPlan(path, policyDigest(policy), policy.organization.id);
+    checkPlanAgainstPolicy(plan, policy, path);
+    // Only the accounts and regions the plan acts in; none at all when nothing will run.
+    const acting = plan.vpcs.filter((vpc) => vpc.actions.some((a) => a.status === 'planned'));
+    if (acting.length > 0) {
+      session = await resolveLiveSession(
+        {
+          ...options,
+          regions: { kind: 'list', regions: [...new Set(acting.map((vpc) => vpc.region))] },
+        },
+        context,
+        deps,
+        [...new Set(acting.map((vpc) => vpc.accountId))],
+      );
+    }
+  } else {
+    session = await resolveLiveSession(options, context, deps);
+    const build = await planLive(session, options, policy, context, now);
+    plan = build.plan;
+    failures = build.failures;
+  }
+  reportFailures(failures, context, 'the plan covers the rest');
+  if (options.dryRun) plan = asDryRun(plan);
+
+  const color = useColor(options.color, context);
+  context.printer.out(renderPlanDiff(plan, { color }));
+  const blocked = plan.vpcs.some((vpc) => vpc.actions.some((a) => a.status === 'blocked'));
+  if (countPlanned(plan) === 0 || session === undefined) {
+    context.printer.out(
+      blocked ? 'Nothing to apply: every action is blocked (see above).\n' : 'Nothing to apply.\n',
+    );
+    return blocked || failures.length > 0 ? EXIT_CODES.nonCompliant : EXIT_CODES.ok;
+  }
+  const stop = await confirm(plan, options, context, deps);
+  if (stop !== undefined) return stop;
+
+  const record = await applyRemediation(plan, policy, {
+    ec2For: session.ec2For,
+    identity: session.identity.arn,
+    clock: () => context.now(),
+    runId: randomUUID(),
+    ...(deps.endpointLimiter ? { endpointLimiter: deps.endpointLimiter() } : {}),
+    onAction: (action) => context.printer.err(`vpc-guard: ${action.outcome}: ${action.id}\n`),
+  });
+  const path = join(recordsDir, recordFileName(record));
+  try {
+    await writeFile(path, `${JSON.stringify(record, null, 2)}\n`, 'utf8');
+  } catch (error) {
+    // The changes are made: the record must not be lost, so it goes to stderr whole.
+    context.printer.err(
+      `vpc-guard: error: cannot write the record to ${path} (${(error as Error).message}); here it is:\n` +
+        `${JSON.stringify(record)}\n`,
+    );
+    context.printer.out(renderRecordSummary(record, { color }));
+    return EXIT_CODES.nonCompliant;
+  }
+  context.printer.out(`\n${renderRecordSummary(record, { color })}Record: ${path}\n`);
+  return recordNeedsAttention(record) || failures.length > 0
+    ? EXIT_CODES.nonCompliant
+    : EXIT_CODES.ok;
+}
+
+/** Adds `vpc-guard apply` to the program. */
+export function registerApplyCommand(
+  program: Command,
+  context: CliContext,
+  onExit: (code: ExitCode) => void,
+  deps?: CliDependencies,
+): Command {
+  const command = program
+    .command('apply')
+    .summary('plan, confirm and apply the remediation, guarded, verified and recorded')
+    .description(
+      'Make the plan (as `vpc-guard plan` does, or load one with --plan), show it, ask for ' +
+        'confirmation, and apply it: each VPC is described again first and left alone if it changed ' +
+        'since the plan; each change is checked against the live state before it is made; endpoint ' +
+        "changes are paced to EC2's limits; the blast-radius cap stops the run; a rescan verifies " +
+        'every change. A JSON record of the run is written to --records.',
+    )
+    .addOption(new Option('-p, --policy <file>', 'policy file, YAML or JSON (required)'))
+    .addOption(
+      new Option('-y, --yes', 'apply without asking (needed when stdin is not a terminal)'),
+    )
+    .addOption(
+      new Option(
+        '--dry-run',
+        'send every call with DryRun: EC2 says whether it would succeed; nothing changes',
+      ),
+    )
+    .addOption(new Option('--plan <file>', 'apply a plan saved by `vpc-guard plan --out FILE`'))
+    .addOption(
+      new Option('--records <dir>', 'directory for the run records').default(DEFAULT_RECORDS_DIR),
+    )
+    .addOption(new Option('--no-color', 'plain text, even on a terminal'))
+    .addOption(
+      new Option('--now <iso>', 'plan as of this time (reproducible output)')
+        .argParser(parseNow)
+        .hideHelp(),
+    );
+  return addLiveSourceOptions(command, 'implied')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ vpc-guard apply --regions us-east-1 --policy policy.yaml --dry-run
+  $ vpc-guard apply --regions us-east-1 --policy policy.yaml
+  $ vpc-guard plan --regions us-east-1 --policy policy.yaml --out plan.json
+  $ vpc-guard apply --plan plan.json --policy policy.yaml --yes
+
+Exit codes:
+  0  everything attempted is verified, skipped, or would succeed (dry-run)
+  1  something ended still-failing, blocked, failed or unauthorized; an account or region could
+     not be read; or the answer to the confirmation was no
+  2  bad input or usage, including no --yes where nobody can confirm (nothing is changed)
+  3  internal error (set VPC_GUARD_DEBUG=1 for the stack trace)`,
+    )
+    .action(async (options: ApplyCommandOptions) => {
+      onExit(await runApply(options, context, deps));
+    });
+}

@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import {
+  RollbackRefusedError,
+  applyRollback,
+  loadRemediationRecord,
+  planRollback,
+  recordNeedsAttention,
+  renderRecordSummary,
+  type RollbackPlan,
+} from '@vpc-guard/shared';
+import { Option, type Command } from 'commander';
+import { CliInputError, EXIT_CODES, type CliContext, type ExitCode } from '../context';
+import { createProcessDependencies, type CliDependencies } from '../dependencies';
+import { addLiveSourceOptions, resolveLiveSession, type LiveSourceOptions } from '../source';
+import { DEFAULT_RECORDS_DIR, recordFileName } from './apply';
+import { useColor } from './plan';
+import { loadInput } from './scan';
+
+/** The options of `vpc-guard rollback`, as commander parses them. */
+export interface RollbackCommandOptions extends LiveSourceOptions {
+  readonly yes?: boolean;
+  readonly dryRun?: boolean;
+  readonly recreateNat?: boolean;
+  readonly records: string;
+  readonly color: boolean;
+}
+
+const MARKS: Readonly<Record<RollbackPlan['steps'][number]['status'], string>> = {
+  planned: ' ',
+  blocked: '!',
+  skipped: '=',
+};
+
+/** The rollback plan as a diff a person reviews before saying yes. */
+export function renderRollbackPlan(plan: RollbackPlan): string {
+  const lines = [`Rollback of run ${plan.rollbackOf}: ${plan.steps.length} step(s)`];
+  let vpc = '';
+  for (const step of plan.steps) {
+    const where = `${step.accountId}/${step.region}/${step.vpcId}`;
+    if (where !== vpc) {
+      vpc = where;
+      lines.push('', where);
+    }
+    lines.push(`  ${MARKS[step.status]} ${step.summary}`);
+    if (step.status !== 'planned' && step.reason)
+      lines.push(`      ${step.status}: ${step.reason}`);
+  }
+  for (const note of plan.notes) lines.push(`note: ${note}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Runs `vpc-guard rollback RECORD`: plans the inverse of an apply run from its record alone (restore
+ * policies, remove what vpc-guard created, recreate removed routes and, with `--recreate-nat`, the
+ * NAT gateways), shows it, and applies it only with `--yes` (or as DryRun with `--dry-run`). Writes a
+ * rollback record next to the others. Exit 0 when every step is restored or already right, 1 when
+ * anything is blocked, still failing or failed, 2 on bad input.
+ */
+export async function runRollback(
+  recordPath: string,
+  options: RollbackCommandOptions,
+  context: CliContext,
+  deps: CliDependencies = createProcessDependencies(),
+): Promise<ExitCode> {
+  const path = resolve(context.cwd, recordPath);
+  const record = await loadInput(() => loadRemediationRecord(path));
+  let plan: RollbackPlan;
+  try {
+    plan = planRollback(record, { recreateNat: options.recreateNat ?? false });
+  } catch (error) {
+    if (error instanceof RollbackRefusedError)
+      throw new CliInputError(`${recordPath}: ${error.message}`);
+    throw error;
+  }
+  context.printer.out(renderRollbackPlan(plan));
+  const runnable = plan.steps.filter((step) => step.status === 'planned');
+  if (runnable.length === 0) {
+    context.printer.out('Nothing to roll back.\n');
+    return plan.steps.some((step) => step.status === 'blocked')
+      ? EXIT_CODES.nonCompliant
+      : EXIT_CODES.ok;
+  }
+  if (!options.yes && !options.dryRun) {
+    context.printer.err(
+      'vpc-guard: this is the rollback plan; nothing was changed. Run again with --yes to apply it ' +
+        '(or --dry-run to check permissions).\n',
+    );
+    return EXIT_CODES.ok;
+  }
+  const recordsDir = resolve(context.cwd, options.records);
+  try {
+    await mkdir(recordsDir, { recursive: true });
+  } catch (error) {
+    throw new CliInputError(
+      `${options.records}: cannot create the records directory (${(error as Error).message})`,
+      { cause: error },
+    );
+  }
+  const regions = [...new Set(runnable.map((step) => step.region))];
+  const session = await resolveLiveSession(
+    { ...options, regions: { kind: 'list', regions } },
+    context,
+    deps,
+    [...new Set(runnable.map((step) => step.accountId))],
+  );
+  const result = await applyRollback(plan, {
+    ec2For: session.ec2For,
+    identity: session.identity.arn,
+    clock: () => context.now(),
+    runId: randomUUID(),
+    dryRun: options.dryRun ?? false,
+    ...(deps.endpointLimiter ? { endpointLimiter: deps.endpointLimiter() } : {}),
+    onAction: (action) => context.printer.err(`vpc-guard: ${action.outcome}: ${action.id}\n`),
+  });
+  const color = useColor(options.color, context);
+  const out = join(recordsDir, recordFileName(result));
+  try {
+    await writeFile(out, `${JSON.stringify(result, null, 2)}\n`, 'utf8');
+  } catch (error) {
+    context.printer.err(
+      `vpc-guard: error: cannot write the record to ${out} (${(error as Error).message}); here it is:\n` +
+        `${JSON.stringify(result)}\n`,
+    );
+    context.printer.out(renderRecordSummary(result, { color }));
+    return EXIT_CODES.nonCompliant;
+  }
+  context.printer.out(`\n${renderRecordSummary(result, { color })}Record: ${out}\n`);
+  return recordNeedsAttention(result) ? EXIT_CODES.nonCompliant : EXIT_CODES.ok;
+}
+
+/** Adds `vpc-guard rollback` to the program. */
+export function registerRollbackCommand(
+  program: Command,
+  context: CliContext,
+  onExit: (code: ExitCode) => void,
+  deps?: CliDependencies,
+): Command {
+  const command = program
+    .command('rollback')
+    .argument('<record>', 'a record written by `vpc-guard apply` (in --records)')
+    .summary('undo an apply run from its record')
+    .description(
+      'Plan the inverse of an apply run from its record: restore the previous endpoint policies, ' +
+        'remove what vpc-guard created, undo private DNS and coverage changes, recreate removed ' +
+        'routes and, with --recreate-nat, the deleted NAT gateways (same subnet, same Elastic IP). ' +
+        'Without --yes it only shows the plan.',
+    )
+    .addOption(new Option('-y, --yes', 'apply the rollback plan'))
+    .addOption(new Option('--dry-run', 'send every write with DryRun; nothing changes'))
+    .addOption(
+      new Option('--recreate-nat', 'recreate deleted NAT gateways and point their routes at them'),
+    )
+    .addOption(
+      new Option('--records <dir>', 'directory for the rollback record').default(
+        DEFAULT_RECORDS_DIR,
+      ),
+    )
+    .addOption(new Option('--no-color', 'plain text, even on a terminal'));
+  return addLiveSourceOptions(command, 'implied').action(
+    async (record: string, options: RollbackCommandOptions) => {
+      onExit(await runRollback(record, options, context, deps));
+    },
+  );
+}

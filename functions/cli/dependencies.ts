@@ -1,0 +1,80 @@
+import { createInterface } from 'node:readline';
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { STSClient } from '@aws-sdk/client-sts';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import {
+  assumeRoleCredentials,
+  createEc2Client,
+  createOrganizationsClient,
+  createStsClient,
+  type AssumeRoleOptions,
+  type AwsTarget,
+  type RateLimiterRegistry,
+} from '@vpc-guard/shared';
+
+/**
+ * What the live commands (`scan --live`, `collect`, `plan`, `apply`) need from outside the process
+ * besides the {@link CliContext}: AWS clients and the terminal. `main` takes them as an argument, so
+ * tests run the commands in-process against the simulated account; {@link createProcessDependencies}
+ * builds the real ones.
+ */
+
+/** The terminal `apply` asks for confirmation on. */
+export interface Terminal {
+  /** True when a person can answer: stdin is a terminal. */
+  readonly interactive: boolean;
+  /** Reads one line from stdin; undefined when stdin ends first. */
+  readLine(): Promise<string | undefined>;
+}
+
+export interface CliDependencies {
+  /** The EC2 client of one account and region; `credentials` are an assumed role's, when given. */
+  readonly ec2: (target: AwsTarget) => EC2Client;
+  /** An STS client (GetCallerIdentity) in a region. */
+  readonly sts: (region: string) => STSClient;
+  /** An Organizations client (ListAccounts, for `--org`). */
+  readonly organizations: (region: string) => OrganizationsClient;
+  /** Credentials of a member role (STS AssumeRole). */
+  readonly assumeRole: (options: AssumeRoleOptions) => AwsCredentialIdentityProvider;
+  readonly terminal: Terminal;
+  /**
+   * The limiter of endpoint mutations for `apply`. @default - EC2's own bucket (4 burst, 0.3 per
+   * second) per account-region
+   */
+  readonly endpointLimiter?: () => RateLimiterRegistry;
+}
+
+/** Stdin of this process as a {@link Terminal}; it is only read when a command asks. */
+function createProcessTerminal(): Terminal {
+  return {
+    interactive: process.stdin.isTTY === true,
+    readLine: () =>
+      new Promise((resolve) => {
+        const lines = createInterface({ input: process.stdin, terminal: false });
+        lines.once('line', (line) => {
+          resolve(line);
+          lines.close();
+        });
+        lines.once('close', () => resolve(undefined));
+      }),
+  };
+}
+
+/**
+ * The real dependencies: SDK clients on the standard credential chain (environment, profile, SSO,
+ * instance or container role) that honour `AWS_ENDPOINT_URL`; EC2 clients with adaptive retries.
+ */
+export function createProcessDependencies(): CliDependencies {
+  return {
+    ec2: (target) =>
+      createEc2Client({
+        region: target.region,
+        ...(target.credentials ? { credentials: target.credentials } : {}),
+      }),
+    sts: createStsClient,
+    organizations: createOrganizationsClient,
+    assumeRole: assumeRoleCredentials,
+    terminal: createProcessTerminal(),
+  };
+}

@@ -1,0 +1,313 @@
+import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import {
+  DEFAULT_ACCOUNT_CONCURRENCY,
+  InputValidationError,
+  collectEstate,
+  describeAwsError,
+  evaluate,
+  getCallerIdentity,
+  listOrganizationAccounts,
+  memberRoleArn,
+  parseAccountList,
+  parseRegionSelection,
+  type AwsTarget,
+  type CallerIdentity,
+  type EstateAccount,
+  type EstateCollection,
+  type EstateProgress,
+  type GuardPolicy,
+  type RegionSelection,
+  type TargetFailure,
+} from '@vpc-guard/shared';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { CliInputError, type CliContext } from './context';
+import type { CliDependencies } from './dependencies';
+
+/**
+ * The flags every live command shares (`scan --live`, `collect`, `plan`, `apply`): which regions and
+ * accounts, which role to assume there, how many accounts at once; and what they have in common to
+ * do with them: resolve the targets, collect them with progress on stderr, report what failed.
+ */
+
+/** The live-source flags, as commander parses them. */
+export interface LiveSourceOptions {
+  readonly live?: boolean;
+  readonly regions?: RegionSelection;
+  readonly accounts?: readonly string[];
+  readonly org?: boolean;
+  readonly roleArn?: string;
+  readonly externalId?: string;
+  readonly concurrency?: number;
+}
+
+/** The most accounts collected at once: beyond it, throttling, not parallelism, sets the pace. */
+const MAX_CONCURRENCY = 64;
+
+function commanderParser<T>(parse: (value: string) => T): (value: string) => T {
+  return (value) => {
+    try {
+      return parse(value);
+    } catch (error) {
+      if (error instanceof InputValidationError)
+        throw new InvalidArgumentError(error.problems.map((p) => p.message).join('; '));
+      throw error;
+    }
+  };
+}
+
+function parseConcurrency(value: string): number {
+  const count = Number(value);
+  if (!/^\d+$/.test(value) || count < 1 || count > MAX_CONCURRENCY) {
+    throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_CONCURRENCY}`);
+  }
+  return count;
+}
+
+/**
+ * Adds the live-source flags to a command. `liveFlag`: `scan` needs `--live` to go to AWS; the other
+ * commands accept it and imply it.
+ */
+export function addLiveSourceOptions(command: Command, liveFlag: 'required' | 'implied'): Command {
+  return command
+    .addOption(
+      new Option(
+        '--live',
+        liveFlag === 'required'
+          ? 'read the VPCs from AWS (the credential chain, or assumed roles) instead of snapshot files'
+          : 'read the VPCs from AWS (implied; accepted for symmetry with scan --live)',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--regions <regions>',
+        'comma-separated regions, or "all" for every region enabled in each account ' +
+          '(default: AWS_REGION)',
+      ).argParser(commanderParser((value) => parseRegionSelection(value))),
+    )
+    .addOption(
+      new Option(
+        '--accounts <ids>',
+        "comma-separated account ids (default: the caller's account); other accounts need --role-arn",
+      )
+        .argParser(commanderParser((value) => parseAccountList(value)))
+        .conflicts('org'),
+    )
+    .addOption(
+      new Option(
+        '--org',
+        'every ACTIVE account of the organization (Organizations ListAccounts); needs --role-arn',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--role-arn <template>',
+        'role to assume in each account other than the caller\'s, "{accountId}" replaced, e.g. ' +
+          "'arn:aws:iam::{accountId}:role/VpcGuardMember'",
+      ),
+    )
+    .addOption(
+      new Option('--external-id <id>', 'external id the member role requires (STS AssumeRole)'),
+    )
+    .addOption(
+      new Option('--concurrency <n>', 'accounts collected at once, each with all its regions')
+        .argParser(parseConcurrency)
+        .default(DEFAULT_ACCOUNT_CONCURRENCY),
+    );
+}
+
+/** True when any live-source flag other than `--live` is set. */
+export function hasLiveTargetFlags(options: LiveSourceOptions): boolean {
+  return (
+    options.regions !== undefined ||
+    options.accounts !== undefined ||
+    options.org === true ||
+    options.roleArn !== undefined ||
+    options.externalId !== undefined
+  );
+}
+
+/** Resolved targets of a live run, with one cached EC2 client per account-region. */
+export interface LiveSession {
+  readonly identity: CallerIdentity;
+  readonly homeRegion: string;
+  readonly regions: RegionSelection;
+  readonly accounts: readonly EstateAccount[];
+  /** The EC2 client of an account-region, with that account's credentials. */
+  readonly ec2For: (accountId: string, region: string) => EC2Client;
+  /** The same, for a target that carries its credentials. */
+  readonly ec2ForTarget: (target: AwsTarget) => EC2Client;
+}
+
+function envRegion(context: CliContext): string | undefined {
+  const value = context.env['AWS_REGION'] ?? context.env['AWS_DEFAULT_REGION'];
+  return value === undefined || value === '' ? undefined : value;
+}
+
+/**
+ * Resolves where a live command looks and as whom: the caller (STS GetCallerIdentity), the regions
+ * (`--regions`, else AWS_REGION), the accounts (`--accounts`, `--org`, else the caller's, or
+ * `accountIds` when a saved plan names them) and the credentials for each (the caller's own in its own
+ * account, the `--role-arn` role elsewhere). Bad flags and missing credentials are bad input (exit 2).
+ */
+export async function resolveLiveSession(
+  options: LiveSourceOptions,
+  context: CliContext,
+  deps: CliDependencies,
+  accountIds?: readonly string[],
+): Promise<LiveSession> {
+  if (options.externalId !== undefined && options.roleArn === undefined) {
+    throw new CliInputError('--external-id is sent when assuming --role-arn: give --role-arn too');
+  }
+  if (options.org && options.roleArn === undefined) {
+    throw new CliInputError(
+      "--org reads every account of the organization through a role: give --role-arn 'arn:aws:iam::{accountId}:role/VpcGuardMember'",
+    );
+  }
+  const fallbackRegion = envRegion(context);
+  const regions: RegionSelection | undefined =
+    options.regions ??
+    (fallbackRegion === undefined ? undefined : { kind: 'list', regions: [fallbackRegion] });
+  if (regions === undefined) {
+    throw new CliInputError(
+      'which regions? Give --regions us-east-1,eu-west-1 (or --regions all), or set AWS_REGION',
+    );
+  }
+  const homeRegion =
+    fallbackRegion ?? (regions.kind === 'list' ? regions.regions[0] : undefined) ?? 'us-east-1';
+
+  let identity: CallerIdentity;
+  try {
+    identity = await getCallerIdentity(deps.sts(homeRegion));
+  } catch (error) {
+    throw new CliInputError(
+      `cannot tell who is calling AWS (STS GetCallerIdentity: ${describeAwsError(error)}); ` +
+        'check the credentials (AWS_PROFILE, environment variables, SSO, an instance role) and the network',
+      { cause: error },
+    );
+  }
+
+  let ids: readonly string[];
+  if (accountIds !== undefined) ids = accountIds;
+  else if (options.org) {
+    try {
+      ids = (await listOrganizationAccounts(deps.organizations(homeRegion))).map(
+        (account) => account.accountId,
+      );
+    } catch (error) {
+      throw new CliInputError(
+        `cannot list the organization's accounts (Organizations ListAccounts: ${describeAwsError(error)}); ` +
+          '--org runs in the management account or a delegated administrator account',
+        { cause: error },
+      );
+    }
+  } else ids = options.accounts ?? [identity.accountId];
+
+  const others = ids.filter((id) => id !== identity.accountId);
+  if (others.length > 0 && options.roleArn === undefined) {
+    throw new CliInputError(
+      `account${others.length === 1 ? '' : 's'} ${others.join(', ')} ${others.length === 1 ? 'is' : 'are'} not the caller's (${identity.accountId}): ` +
+        "give --role-arn 'arn:aws:iam::{accountId}:role/VpcGuardMember' to assume a role there",
+    );
+  }
+  const credentials = new Map<string, AwsCredentialIdentityProvider>();
+  for (const id of others) {
+    credentials.set(
+      id,
+      deps.assumeRole({
+        roleArn: memberRoleArn(options.roleArn!, id),
+        region: homeRegion,
+        ...(options.externalId === undefined ? {} : { externalId: options.externalId }),
+      }),
+    );
+  }
+  const accounts: EstateAccount[] = ids.map((accountId) => {
+    const provider = credentials.get(accountId);
+    return provider ? { accountId, credentials: provider } : { accountId };
+  });
+
+  const clients = new Map<string, EC2Client>();
+  const ec2ForTarget = (target: AwsTarget): EC2Client => {
+    const key = `${target.accountId}/${target.region}`;
+    let client = clients.get(key);
+    if (!client) {
+      client = deps.ec2(target);
+      clients.set(key, client);
+    }
+    return client;
+  };
+  const ec2For = (accountId: string, region: string): EC2Client => {
+    const provider = credentials.get(accountId);
+    return ec2ForTarget(
+      provider ? { accountId, region, credentials: provider } : { accountId, region },
+    );
+  };
+  return { identity, homeRegion, regions, accounts, ec2For, ec2ForTarget };
+}
+
+function progressLine(progress: EstateProgress): string {
+  const where =
+    progress.region === null ? progress.accountId : `${progress.accountId}/${progress.region}`;
+  const what = progress.ok ? `${progress.vpcs} VPC${progress.vpcs === 1 ? '' : 's'}` : 'failed';
+  const total = `${progress.targetsKnown}${progress.targetsFinal ? '' : '+'}`;
+  const findings = progress.findings === undefined ? '' : `, ${progress.findings} findings`;
+  return (
+    `vpc-guard: [${progress.targetsDone}/${total}] ${where}: ${what} ` +
+    `(accounts ${progress.accountsDone}/${progress.accountsTotal}, ${progress.vpcsSeen} VPCs${findings} so far)\n`
+  );
+}
+
+/**
+ * Collects every target of the session, printing progress on stderr (stdout stays clean for JSON).
+ * With a policy, each snapshot is evaluated as it arrives so progress can count findings.
+ */
+export async function collectLive(
+  session: LiveSession,
+  options: LiveSourceOptions,
+  context: CliContext,
+  policy?: GuardPolicy,
+): Promise<EstateCollection> {
+  const now = context.now();
+  return collectEstate({
+    accounts: session.accounts,
+    regions: session.regions,
+    ec2For: session.ec2ForTarget,
+    discoveryRegion: session.homeRegion,
+    accountConcurrency: options.concurrency ?? DEFAULT_ACCOUNT_CONCURRENCY,
+    // Each snapshot's collectedAt is when it was read; findings so far are counted as of the start.
+    now: () => context.now(),
+    ...(policy
+      ? {
+          countFindings: (snapshot) =>
+            evaluate([snapshot], policy, { now }).reduce((n, e) => n + e.findings.length, 0),
+        }
+      : {}),
+    onProgress: (progress) => context.printer.err(progressLine(progress)),
+  });
+}
+
+const STAGE: Readonly<Record<TargetFailure['stage'], string>> = {
+  credentials: 'assuming the role',
+  regions: 'listing the enabled regions',
+  collect: 'collecting',
+  'dns-attributes': 'reading VPC DNS attributes',
+};
+
+/**
+ * Tells on stderr which accounts and regions could not be read, and why; nothing when all were. The
+ * result stands without them, so the message says so.
+ */
+export function reportFailures(
+  failures: readonly TargetFailure[],
+  context: CliContext,
+  covers: string,
+): void {
+  if (failures.length === 0) return;
+  const lines = failures.map(
+    (f) =>
+      `  ${f.accountId}${f.region === null ? ' (whole account)' : `/${f.region}`}: ${f.kind} while ${STAGE[f.stage]}: ${f.message}`,
+  );
+  context.printer.err(
+    `vpc-guard: ${failures.length} target${failures.length === 1 ? '' : 's'} could not be read; ${covers}:\n${lines.join('\n')}\n`,
+  );
+}

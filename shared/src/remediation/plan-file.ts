@@ -1,0 +1,158 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { InputValidationError, VpcGuardError, parseOrThrow } from '../errors';
+import { REMEDIATION_MODES, RemediationActionSchema } from '../policy/schema';
+import { RouteTargetSchema } from '../snapshot/schema';
+import { PLAN_SCHEMA_VERSION, type RemediationPlan } from './plan-model';
+
+/**
+ * A saved remediation plan (`vpc-guard plan --out FILE`), read back by `vpc-guard apply --plan FILE`.
+ * The file is checked field by field before anything acts on it: a plan is an instruction to write to
+ * AWS, so a truncated or hand-edited file is refused with the path of what is wrong, never half-read.
+ */
+
+const RouteRefSchema = z.strictObject({
+  routeTableId: z.string().min(1),
+  destination: z.string().min(1),
+  target: RouteTargetSchema,
+});
+
+const ActionParamsSchema = z.discriminatedUnion('action', [
+  z.strictObject({
+    action: z.literal('remove-nat'),
+    natGatewayId: z.string().min(1),
+    subnetId: z.string().min(1),
+    connectivityType: z.enum(['public', 'private']),
+    allocationIds: z.array(z.string()),
+    publicIps: z.array(z.string()),
+    routes: z.array(RouteRefSchema),
+  }),
+  z.strictObject({ action: z.literal('remove-internet-route'), route: RouteRefSchema }),
+  z.strictObject({
+    action: z.literal('create-endpoint'),
+    service: z.string().min(1),
+    serviceName: z.string().min(1),
+    type: z.enum(['Interface', 'Gateway']),
+    subnetIds: z.array(z.string()),
+    routeTableIds: z.array(z.string()),
+    securityGroup: z
+      .union([
+        z.strictObject({ reuse: z.string().min(1) }),
+        z.strictObject({
+          create: z.strictObject({
+            groupName: z.string().min(1),
+            description: z.string(),
+            ingressCidrs: z.array(z.string()),
+          }),
+        }),
+      ])
+      .nullable(),
+    privateDnsEnabled: z.boolean(),
+    policyDocument: z.string(),
+    clientToken: z.string().min(1).max(64),
+    tags: z.record(z.string(), z.string()),
+  }),
+  z.strictObject({
+    action: z.literal('enable-private-dns'),
+    endpointId: z.string().min(1),
+    service: z.string().min(1),
+  }),
+  z.strictObject({
+    action: z.literal('extend-endpoint-coverage'),
+    endpointId: z.string().min(1),
+    service: z.string().min(1),
+    addSubnetIds: z.array(z.string()),
+    addRouteTableIds: z.array(z.string()),
+  }),
+  z.strictObject({
+    action: z.literal('replace-endpoint-policy'),
+    endpointId: z.string().min(1),
+    service: z.string().min(1),
+    endpointType: z.enum(['Interface', 'Gateway']),
+    policyDocument: z.string(),
+    previousPolicyDocument: z.string().nullable(),
+  }),
+]);
+
+const PlannedActionSchema = z
+  .strictObject({
+    id: z.string().min(1),
+    action: RemediationActionSchema,
+    accountId: z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id'),
+    region: z.string().min(1),
+    vpcId: z.string().min(1),
+    status: z.enum(['planned', 'blocked']),
+    blockedReason: z.string().optional(),
+    execution: z.enum(['apply', 'dry-run']),
+    summary: z.string(),
+    findingKeys: z.array(z.string()),
+    reason: z.string(),
+    preconditions: z.array(z.string()),
+    expectedEffect: z.string(),
+    monthlyCostChangeUsd: z.number(),
+    params: ActionParamsSchema,
+  })
+  .refine((action) => action.params.action === action.action, {
+    message: 'expected params.action to equal action',
+    path: ['params', 'action'],
+  });
+
+const VpcPlanSchema = z.strictObject({
+  accountId: z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id'),
+  region: z.string().min(1),
+  vpcId: z.string().min(1),
+  vpcName: z.string().nullable(),
+  profile: z.string().min(1),
+  mode: z.enum(REMEDIATION_MODES),
+  fingerprint: z.string().min(1),
+  actions: z.array(PlannedActionSchema),
+  notes: z.array(z.string()),
+});
+
+/** The shape of a saved {@link RemediationPlan}. */
+export const RemediationPlanSchema = z.strictObject({
+  schemaVersion: z.literal(PLAN_SCHEMA_VERSION),
+  createdAt: z.iso.datetime({ offset: true }),
+  organizationId: z.string().min(1),
+  policyDigest: z.string().min(1),
+  vpcs: z.array(VpcPlanSchema),
+  totals: z.strictObject({
+    actions: z.number().int().min(0),
+    planned: z.number().int().min(0),
+    blocked: z.number().int().min(0),
+    monthlyCostChangeUsd: z.number(),
+  }),
+});
+
+/** Validates plan data; throws an {@link InputValidationError} naming `source` and every bad field. */
+export function parseRemediationPlan(data: unknown, source = 'plan'): RemediationPlan {
+  return parseOrThrow(RemediationPlanSchema, data, source);
+}
+
+/** Reads and validates a plan file written by {@link saveRemediationPlan}. */
+export async function loadRemediationPlan(path: string): Promise<RemediationPlan> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new VpcGuardError(`${path}: cannot read the plan file (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new InputValidationError(
+      path,
+      [{ path: '', message: `not valid JSON: ${(error as Error).message}` }],
+      { cause: error },
+    );
+  }
+  return parseRemediationPlan(data, path);
+}
+
+/** Writes a plan as JSON, readable by {@link loadRemediationPlan}. */
+export async function saveRemediationPlan(path: string, plan: RemediationPlan): Promise<void> {
+  await writeFile(path, `${JSON.stringify(plan, null, 2)}\n`, 'utf8');
+}
