@@ -128,14 +128,6 @@ export interface DiffFindingsOptions {
   readonly resolvedRetentionDays?: number;
 }
 
-/** No transitions at all. */
-export const NO_TRANSITIONS: FindingTransitions = Object.freeze({
-  opened: [],
-  changed: [],
-  resolved: [],
-  unchanged: [],
-});
-
 function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
@@ -338,13 +330,6 @@ export function diffFindings(
   }
   resolved.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   return { opened, changed, resolved, unchanged };
-}
-
-/** The transitions that call for an alert (opened, changed, resolved), in that order. */
-export function alertingTransitions(
-  transitions: FindingTransitions,
-): (OpenedTransition | ChangedTransition | ResolvedTransition)[] {
-  return [...transitions.opened, ...transitions.changed, ...transitions.resolved];
 }
 
 /** Counts by kind, for logs and metrics. */

@@ -114,12 +114,9 @@ const StoredFindingItemSchema = z.object({
 
 function toStoredFinding(item: Record<string, unknown>, tableName: string): StoredFinding {
   const pk = typeof item['pk'] === 'string' ? item['pk'] : '?';
+  // `kind` and `scope` are the table's business: the schema strips them.
   const { pk: key, ...rest } = parseOrThrow(StoredFindingItemSchema, item, `${tableName} ${pk}`);
-  const finding: StoredFinding = { key, ...rest };
-  // zod leaves absent optionals out, but be explicit: the item shape is a contract with the table.
-  return Object.fromEntries(
-    Object.entries(finding).filter(([, value]) => value !== undefined),
-  ) as unknown as StoredFinding;
+  return { key, ...rest };
 }
 
 /** The item of a stored finding: `scope` only while open, which keeps the GSI sparse. */

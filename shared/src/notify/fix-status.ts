@@ -19,7 +19,7 @@ export const FIX_STATES = [
 ] as const;
 export type FixState = (typeof FIX_STATES)[number];
 
-export const ACTION_OUTCOMES = [
+const ACTION_OUTCOMES = [
   'verified',
   'still-failing',
   'skipped',

@@ -1,5 +1,6 @@
 import {
   InputValidationError,
+  countTransitions,
   diffFindings,
   findingDigest,
   type Evaluation,
@@ -328,5 +329,20 @@ describe('diffFindings', () => {
 
     // Assess
     expect(act).toThrow(/now: expected a valid date/);
+  });
+
+  it('counts transitions by kind for logs and metrics', () => {
+    // Prepare
+    const previous = [
+      storedOpen(NAT!, nonCompliant),
+      storedOpen(STS!, nonCompliant, { digest: 'low:0' }),
+    ];
+    const current = [withoutFindings(nonCompliant, ['nat-gateway-forbidden'])];
+
+    // Act
+    const counts = countTransitions(diffFindings(previous, current, onlyVpc(nonCompliant), NOW));
+
+    // Assess
+    expect(counts).toEqual({ opened: 1, changed: 1, resolved: 1, unchanged: 0 });
   });
 });
