@@ -152,14 +152,15 @@ export const GuardPolicySchema = z
       });
       if (
         profile.endpointPolicy.template === 'principal-org-only' &&
-        profile.endpointPolicy.requireResourceScope
+        (profile.endpointPolicy.requireResourceScope ||
+          profile.endpointPolicy.forbidWildcardActions)
       ) {
         // The template leaves resources open by design: what it writes would be flagged at once.
         ctx.addIssue({
           code: 'custom',
           path: ['profiles', name, 'endpointPolicy', 'template'],
           message:
-            'expected "data-perimeter" while requireResourceScope is true: "principal-org-only" does not scope resources',
+            'expected "data-perimeter" while requireResourceScope or forbidWildcardActions is true: "principal-org-only" leaves resources open, so what it writes would be flagged at once',
         });
       }
       if (profile.remediation.mode === 'auto' && profile.remediation.actions.length === 0) {

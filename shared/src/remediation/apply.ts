@@ -67,6 +67,8 @@ interface ActionScope {
   readonly removedRoutes: RouteRef[];
   readonly before: Record<string, unknown>;
   readonly after: Record<string, unknown>;
+  /** The VPC's vpc-guard security group, once known: shared by the VPC's actions in this run. */
+  readonly managedGroup: { id?: string };
 }
 
 async function removeNat(scope: ActionScope, action: PlannedAction): Promise<string> {
@@ -153,6 +155,8 @@ async function ensureSecurityGroup(
   if (action.params.action !== 'create-endpoint' || !action.params.securityGroup) return undefined;
   const spec = action.params.securityGroup;
   const vpcId = scope.context.vpc.vpcId;
+  // An earlier action of this run made (or found) the group after the VPC was described.
+  if (scope.managedGroup.id) return scope.managedGroup.id;
   if ('reuse' in spec && scope.context.securityGroups.has(spec.reuse)) return spec.reuse;
   const managed = [...scope.context.securityGroups.values()].find(
     (g) => g.vpcId === vpcId && g.tags[MANAGED_TAG] === 'true',
@@ -213,6 +217,7 @@ async function ensureSecurityGroup(
     groupId = found?.SecurityGroups?.[0]?.GroupId;
   }
   if (!groupId) throw new ActionEnded('failed', 'security group creation returned no id');
+  scope.managedGroup.id = groupId;
   const v4 = spec.create.ingressCidrs.filter((c) => !c.includes(':'));
   const v6 = spec.create.ingressCidrs.filter((c) => c.includes(':'));
   try {
@@ -516,6 +521,7 @@ async function applyVpc(
   }
   const context = check.context;
   const cap = context.profile.remediation.maxChangesPerRun;
+  const managedGroup: { id?: string } = {};
   const executed: { action: PlannedAction; record: ActionRecord }[] = [];
   let halted: string | undefined;
   for (const action of planned) {
@@ -564,6 +570,7 @@ async function applyVpc(
       removedRoutes: [],
       before: {},
       after: {},
+      managedGroup,
     };
     let outcome: ActionOutcome;
     let detail: string;
@@ -581,7 +588,10 @@ async function applyVpc(
         detail = error.message;
         if (!scope.dryRun) deps.budget.set(vpcPlan.profile, used + 1);
         // A write failed half-way: the state is no longer what the rest of the plan assumed.
-        if (!scope.dryRun && scope.calls.some((c) => c.result === 'ok'))
+        if (
+          !scope.dryRun &&
+          scope.calls.some((c) => c.result === 'ok' && !c.operation.startsWith('Describe'))
+        )
           halted = `not attempted: an earlier action in ${vpcPlan.vpcId} failed part-way (${action.id})`;
         else if (!scope.dryRun)
           halted = `not attempted: an earlier action in ${vpcPlan.vpcId} failed (${action.id})`;

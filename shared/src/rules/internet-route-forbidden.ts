@@ -50,6 +50,16 @@ export const internetRouteForbidden: Rule = {
       };
     }
     const findings: RuleFinding[] = [];
+    // A route to a NAT that nat-gateway-forbidden flags goes with that NAT's removal; any other
+    // internet route (an allowed NAT, a NAT already deleting) is removed on its own.
+    const forbiddenNats = new Set(
+      context.profile.egress.natGateway === 'forbidden'
+        ? context.natGateways
+            .filter((nat) => nat.state === 'pending' || nat.state === 'available')
+            .map((nat) => nat.natGatewayId)
+        : [],
+    );
+    const removedWithNat = (targetId: string) => forbiddenNats.has(targetId);
     for (const { table, subnets } of routeTablesServingSubnets(context)) {
       for (const route of table.routes) {
         const isDefault = DEFAULT_DESTINATIONS.has(route.destination);
@@ -76,14 +86,15 @@ export const internetRouteForbidden: Rule = {
               availabilityZone: subnet.availabilityZone,
             })),
           },
-          fix: {
-            action:
-              route.target.type === 'nat' && !blackhole ? 'remove-nat' : 'remove-internet-route',
-            summary:
-              route.target.type === 'nat' && !blackhole
-                ? `Removed with NAT gateway ${route.target.id} (remove-nat deletes its routes first)`
-                : `Delete route ${route.destination} -> ${route.target.id} from ${table.routeTableId}`,
-          },
+          fix: removedWithNat(route.target.id)
+            ? {
+                action: 'remove-nat',
+                summary: `Removed with NAT gateway ${route.target.id} (remove-nat deletes its routes first)`,
+              }
+            : {
+                action: 'remove-internet-route',
+                summary: `Delete route ${route.destination} -> ${route.target.id} from ${table.routeTableId}`,
+              },
           cost: null,
         });
       }

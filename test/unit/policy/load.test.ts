@@ -126,7 +126,7 @@ describe('parseGuardPolicy', () => {
     [
       'a template that would be flagged as soon as written',
       MINIMAL.replace('assign:', '    endpointPolicy: { template: principal-org-only }\nassign:'),
-      'profiles.regulated.endpointPolicy.template: expected "data-perimeter" while requireResourceScope is true',
+      'profiles.regulated.endpointPolicy.template: expected "data-perimeter" while requireResourceScope or forbidWildcardActions is true',
     ],
     ['a future version', MINIMAL.replace('version: 1', 'version: 2'), 'version: expected 1, got 2'],
     ['broken YAML', 'version: 1\n  profiles: [', 'not valid YAML or JSON'],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { internetRouteForbidden } from '../../../shared/src/rules/internet-route-forbidden';
 import type { NetworkSnapshotInput } from '@vpc-guard/shared';
-import { IDS, VPC_ID, contextOf, snapshotWith } from '../../fixtures/network';
+import { IDS, VPC_ID, contextOf, snapshotWith, testPolicy } from '../../fixtures/network';
 
 type RouteInput = NonNullable<
   NonNullable<NetworkSnapshotInput['routeTables']>[number]['routes']
@@ -134,14 +134,32 @@ describe('internet-route-forbidden', () => {
     expect(finding!.fix).toMatchObject({ action: 'remove-internet-route' });
   });
 
-  it('points a NAT default route at remove-nat, which deletes the route with the NAT', () => {
+  it.each([
+    ['a live NAT the profile forbids', 'available', 'forbidden', 'remove-nat'],
+    ['a NAT that is already deleting', 'deleting', 'forbidden', 'remove-internet-route'],
+    ['a NAT the profile allows', 'available', 'allowed', 'remove-internet-route'],
+  ] as const)('fixes a default route to %s with %s', (_name, natState, natGateway, action) => {
     // Prepare
-    const context = contextOf(
-      withRoute({ destination: '0.0.0.0/0', target: { type: 'nat', id: 'nat-0123456789abcdef0' } }),
-    );
+    const snapshot = withRoute({
+      destination: '0.0.0.0/0',
+      target: { type: 'nat', id: 'nat-0123456789abcdef0' },
+    });
+    snapshot.natGateways.push({
+      natGatewayId: 'nat-0123456789abcdef0',
+      vpcId: VPC_ID,
+      subnetId: IDS.SUBNET_B,
+      state: natState,
+      connectivityType: 'public',
+      allocationIds: [],
+      publicIps: [],
+      privateIps: [],
+      tags: {},
+    });
+    const policy = testPolicy();
+    policy.profiles['regulated']!.egress.natGateway = natGateway;
     // Act
-    const [finding] = internetRouteForbidden.evaluate(context).findings;
+    const [finding] = internetRouteForbidden.evaluate(contextOf(snapshot, policy)).findings;
     // Assess
-    expect(finding!.fix).toMatchObject({ action: 'remove-nat' });
+    expect(finding!.fix).toMatchObject({ action });
   });
 });
