@@ -1,3 +1,5 @@
+import { build } from 'esbuild';
+import { rm } from 'node:fs/promises';
 import { spawn, spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -57,14 +59,33 @@ export async function runBenchProcess(
   moduleUrl: string,
   args: readonly string[],
   options: BenchRunOptions,
+  how: { bundled?: boolean } = {},
 ): Promise<unknown> {
+  const source = fileURLToPath(moduleUrl);
+  // Bundled like a deployed function (plain node, no TypeScript loader in the process), so memory
+  // figures are the product's, not the dev loader's. Written next to the source so relative URLs
+  // inside the module still resolve; removed afterwards.
+  const bundle = how.bundled ? source.replace(/\.ts$/, '.bundle.mjs') : undefined;
+  if (bundle) {
+    await build({
+      entryPoints: [source],
+      outfile: bundle,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      mainFields: ['module', 'main'],
+      banner: {
+        js: "import { createRequire } from 'module'; const require = createRequire(import.meta.url);",
+      },
+      logLevel: 'error',
+    });
+  }
   const [command, ...prefix] = [
     ...pinToOneCore(),
     process.execPath,
     ...options.nodeFlags,
-    '--import',
-    'tsx',
-    fileURLToPath(moduleUrl),
+    ...(bundle ? [bundle] : ['--import', 'tsx', source]),
     ...args,
   ];
   const child = spawn(command!, prefix, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -76,7 +97,7 @@ export async function runBenchProcess(
   const code = await new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', resolve);
-  });
+  }).finally(() => (bundle ? rm(bundle, { force: true }) : undefined));
   const line = stdout.split('\n').find((candidate) => candidate.startsWith(RESULT_PREFIX));
   if (code !== 0 || line === undefined) {
     throw new Error(

@@ -65,8 +65,28 @@ export interface CostImpact {
 
 const round2 = (value: number) => Math.round(value * 100) / 100;
 
+/**
+ * Cost figures repeat across an estate (same region, same count): one frozen object serves every
+ * finding that has it, which keeps large evaluations small.
+ */
+const costCache = new Map<string, CostImpact>();
+
+function cachedCost(key: string, compute: () => CostImpact): CostImpact {
+  let cost = costCache.get(key);
+  if (cost === undefined) {
+    const computed = compute();
+    cost = Object.freeze({ ...computed, excludes: Object.freeze([...computed.excludes]) });
+    if (costCache.size < 10_000) costCache.set(key, cost);
+  }
+  return cost;
+}
+
 /** What a NAT gateway costs each month before data processing. */
 export function natGatewayMonthlyCost(region: string, publicIpCount: number): CostImpact {
+  return cachedCost(`nat|${region}|${publicIpCount}`, () => computeNatCost(region, publicIpCount));
+}
+
+function computeNatCost(region: string, publicIpCount: number): CostImpact {
   const { pricing, estimated } = pricingFor(region);
   const hours = HOURS_PER_MONTH * pricing.natGatewayHourUsd;
   const ips = publicIpCount * HOURS_PER_MONTH * pricing.publicIpv4HourUsd;
@@ -87,6 +107,10 @@ export function natGatewayMonthlyCost(region: string, publicIpCount: number): Co
 
 /** What adding interface endpoint ENIs in `azCount` AZs costs each month before data processing. */
 export function interfaceEndpointMonthlyCost(region: string, azCount: number): CostImpact {
+  return cachedCost(`vpce|${region}|${azCount}`, () => computeInterfaceCost(region, azCount));
+}
+
+function computeInterfaceCost(region: string, azCount: number): CostImpact {
   const { pricing, estimated } = pricingFor(region);
   return {
     kind: 'fix',
@@ -101,6 +125,10 @@ export function interfaceEndpointMonthlyCost(region: string, azCount: number): C
 
 /** A gateway endpoint (s3, dynamodb) is free. */
 export function gatewayEndpointMonthlyCost(region: string): CostImpact {
+  return cachedCost(`gateway|${region}`, () => computeGatewayCost(region));
+}
+
+function computeGatewayCost(region: string): CostImpact {
   const { pricing, estimated } = pricingFor(region);
   return {
     kind: 'fix',
