@@ -30,6 +30,20 @@ export interface PlanInput {
   readonly now: Date;
 }
 
+/** Actions that put the VPC's endpoints in place; they run before egress is removed. */
+const ENDPOINT_FIXES: ReadonlySet<RemediationAction> = new Set([
+  'create-endpoint',
+  'extend-endpoint-coverage',
+  'enable-private-dns',
+]);
+
+/** Removing a live NAT or internet route takes egress away (a blackhole route carries none). */
+function cutsEgress(draft: Draft): boolean {
+  if (draft.action === 'remove-nat') return true;
+  if (draft.action !== 'remove-internet-route') return false;
+  return draft.findings.some((finding) => finding.evidence['state'] !== 'blackhole');
+}
+
 /** Order of execution inside a VPC: give workloads their endpoints before their egress is cut. */
 const ACTION_ORDER: readonly RemediationAction[] = [
   'create-endpoint',
@@ -552,6 +566,16 @@ export function planRemediation(input: PlanInput): RemediationPlan {
         let blockedReason = allowed.has(draft.action)
           ? draft.blockedReason
           : `${draft.action} is not in profiles.${context.profileName}.remediation.actions`;
+        if (!blockedReason && cutsEgress(draft)) {
+          // Workloads that lose their NAT or internet route reach AWS only through endpoints: cutting
+          // egress while a required endpoint fix is held back would cut them off AWS APIs.
+          const held = actions.filter(
+            (a) => ENDPOINT_FIXES.has(a.action) && a.status === 'blocked',
+          );
+          if (held.length > 0) {
+            blockedReason = `${held.length} endpoint fix${held.length === 1 ? ' is' : 'es are'} blocked in this VPC (${held.map((a) => a.action).join(', ')}): egress is removed only once the required endpoints are in place`;
+          }
+        }
         if (!blockedReason && used >= settings.maxChangesPerRun) {
           blockedReason = `over the blast-radius cap: profiles.${context.profileName}.remediation.maxChangesPerRun is ${settings.maxChangesPerRun}; the next run continues`;
         }
