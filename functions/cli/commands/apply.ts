@@ -113,6 +113,32 @@ export function checkPlanAgainstPolicy(
   }
 }
 
+/**
+ * Writes a run's record to the records directory and prints its summary and path. The changes are
+ * made by then, so a record that cannot be written goes to stderr whole rather than being lost.
+ * Returns false when the file could not be written.
+ */
+export async function writeRunRecord(
+  record: RemediationRecord,
+  recordsDir: string,
+  context: CliContext,
+  color: boolean,
+): Promise<boolean> {
+  const path = join(recordsDir, recordFileName(record));
+  try {
+    await writeFile(path, `${JSON.stringify(record, null, 2)}\n`, 'utf8');
+  } catch (error) {
+    context.printer.err(
+      `vpc-guard: error: cannot write the record to ${path} (${(error as Error).message}); here it is:\n` +
+        `${JSON.stringify(record)}\n`,
+    );
+    context.printer.out(renderRecordSummary(record, { color }));
+    return false;
+  }
+  context.printer.out(`\n${renderRecordSummary(record, { color })}Record: ${path}\n`);
+  return true;
+}
+
 /** `2026-11-20T10-00-00-000Z-<runId>.json`: the start time first so records sort by time. */
 export function recordFileName(record: RemediationRecord): string {
   return `${record.startedAt.replace(/[:.]/g, '-')}-${record.runId}.json`;
@@ -260,19 +286,7 @@ export async function runApply(
     ...(deps.endpointLimiter ? { endpointLimiter: deps.endpointLimiter() } : {}),
     onAction: (action) => context.printer.err(`vpc-guard: ${action.outcome}: ${action.id}\n`),
   });
-  const path = join(recordsDir, recordFileName(record));
-  try {
-    await writeFile(path, `${JSON.stringify(record, null, 2)}\n`, 'utf8');
-  } catch (error) {
-    // The changes are made: the record must not be lost, so it goes to stderr whole.
-    context.printer.err(
-      `vpc-guard: error: cannot write the record to ${path} (${(error as Error).message}); here it is:\n` +
-        `${JSON.stringify(record)}\n`,
-    );
-    context.printer.out(renderRecordSummary(record, { color }));
-    return EXIT_CODES.nonCompliant;
-  }
-  context.printer.out(`\n${renderRecordSummary(record, { color })}Record: ${path}\n`);
+  if (!(await writeRunRecord(record, recordsDir, context, color))) return EXIT_CODES.nonCompliant;
   return recordNeedsAttention(record) || failures.length > 0
     ? EXIT_CODES.nonCompliant
     : EXIT_CODES.ok;

@@ -1,20 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import {
   RollbackRefusedError,
   applyRollback,
   loadRemediationRecord,
   planRollback,
   recordNeedsAttention,
-  renderRecordSummary,
   type RollbackPlan,
 } from '@vpc-guard/shared';
 import { Option, type Command } from 'commander';
 import { CliInputError, EXIT_CODES, type CliContext, type ExitCode } from '../context';
 import { createProcessDependencies, type CliDependencies } from '../dependencies';
 import { addLiveSourceOptions, resolveLiveSession, type LiveSourceOptions } from '../source';
-import { DEFAULT_RECORDS_DIR, recordFileName } from './apply';
+import { DEFAULT_RECORDS_DIR, writeRunRecord } from './apply';
 import { useColor } from './plan';
 import { loadInput } from './scan';
 
@@ -115,18 +114,7 @@ export async function runRollback(
     onAction: (action) => context.printer.err(`vpc-guard: ${action.outcome}: ${action.id}\n`),
   });
   const color = useColor(options.color, context);
-  const out = join(recordsDir, recordFileName(result));
-  try {
-    await writeFile(out, `${JSON.stringify(result, null, 2)}\n`, 'utf8');
-  } catch (error) {
-    context.printer.err(
-      `vpc-guard: error: cannot write the record to ${out} (${(error as Error).message}); here it is:\n` +
-        `${JSON.stringify(result)}\n`,
-    );
-    context.printer.out(renderRecordSummary(result, { color }));
-    return EXIT_CODES.nonCompliant;
-  }
-  context.printer.out(`\n${renderRecordSummary(result, { color })}Record: ${out}\n`);
+  if (!(await writeRunRecord(result, recordsDir, context, color))) return EXIT_CODES.nonCompliant;
   return recordNeedsAttention(result) ? EXIT_CODES.nonCompliant : EXIT_CODES.ok;
 }
 

@@ -1,6 +1,7 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { InputValidationError, VpcGuardError, parseOrThrow } from '../errors';
+import { parseOrThrow } from '../errors';
+import { readJsonFile } from '../json-file';
 import { REMEDIATION_MODES, RemediationActionSchema } from '../policy/schema';
 import { RouteTargetSchema } from '../snapshot/schema';
 import { PLAN_SCHEMA_VERSION, type RemediationPlan } from './plan-model';
@@ -131,25 +132,7 @@ export function parseRemediationPlan(data: unknown, source = 'plan'): Remediatio
 
 /** Reads and validates a plan file written by {@link saveRemediationPlan}. */
 export async function loadRemediationPlan(path: string): Promise<RemediationPlan> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new VpcGuardError(`${path}: cannot read the plan file (${(error as Error).message})`, {
-      cause: error,
-    });
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new InputValidationError(
-      path,
-      [{ path: '', message: `not valid JSON: ${(error as Error).message}` }],
-      { cause: error },
-    );
-  }
-  return parseRemediationPlan(data, path);
+  return parseRemediationPlan(await readJsonFile(path, 'plan'), path);
 }
 
 /** Writes a plan as JSON, readable by {@link loadRemediationPlan}. */

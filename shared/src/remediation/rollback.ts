@@ -1,5 +1,4 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import {
   CreateNatGatewayCommand,
   CreateRouteCommand,
@@ -19,6 +18,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { z } from 'zod';
 import { awsErrorCode, describeAwsError } from '../aws/errors';
+import { readJsonFile } from '../json-file';
 import { ENDPOINT_MUTATION_BUCKET, RateLimiterRegistry } from '../aws/rate-limiter';
 import {
   InputValidationError,
@@ -391,25 +391,7 @@ export function parseRemediationRecord(data: unknown, source = 'record'): Remedi
 
 /** Reads and validates a remediation record file (JSON), as written by `vpc-guard apply`. */
 export async function loadRemediationRecord(path: string): Promise<RemediationRecord> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new VpcGuardError(`${path}: cannot read the record file (${(error as Error).message})`, {
-      cause: error,
-    });
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new InputValidationError(
-      path,
-      [{ path: '', message: `not valid JSON: ${(error as Error).message}` }],
-      { cause: error },
-    );
-  }
-  return parseRemediationRecord(data, path);
+  return parseRemediationRecord(await readJsonFile(path, 'record'), path);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,6 @@
-import { readFile, writeFile } from 'node:fs/promises';
-import { InputValidationError, VpcGuardError, parseOrThrow } from '../errors';
+import { writeFile } from 'node:fs/promises';
+import { InputValidationError, parseOrThrow } from '../errors';
+import { readJsonFile } from '../json-file';
 import { NetworkSnapshotSchema, type NetworkSnapshot } from './schema';
 
 /**
@@ -23,30 +24,7 @@ export function parseNetworkSnapshots(data: unknown, source = 'snapshot'): Netwo
 
 /** Reads and validates a snapshot file (JSON: one snapshot or an array). */
 export async function loadNetworkSnapshots(path: string): Promise<NetworkSnapshot[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new VpcGuardError(
-      `${path}: cannot read the snapshot file (${(error as Error).message})`,
-      {
-        cause: error,
-      },
-    );
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    throw new InputValidationError(
-      path,
-      [{ path: '', message: `not valid JSON: ${(error as Error).message}` }],
-      {
-        cause: error,
-      },
-    );
-  }
-  return parseNetworkSnapshots(data, path);
+  return parseNetworkSnapshots(await readJsonFile(path, 'snapshot'), path);
 }
 
 /** Writes snapshots as one JSON file, readable by {@link loadNetworkSnapshots}. */
