@@ -136,6 +136,7 @@ function buildEstate(specs: readonly VpcSpec[]): NetworkSnapshot[] {
     egressOnlyInternetGateways: [],
     vpcEndpoints: [],
     securityGroups: [],
+    elasticIps: [],
   }));
   specs.forEach((spec, index) => {
     const n = index + 1;
@@ -366,6 +367,7 @@ function idsInSnapshots(snapshots: readonly NetworkSnapshot[]): Set<string> {
     for (const endpoint of snapshot.vpcEndpoints) ids.add(endpoint.vpcEndpointId);
     for (const group of snapshot.securityGroups) ids.add(group.groupId);
     for (const gateway of snapshot.internetGateways) ids.add(gateway.internetGatewayId);
+    for (const address of snapshot.elasticIps) ids.add(address.allocationId);
   }
   return ids;
 }
@@ -396,6 +398,9 @@ function idsReferenced(params: ActionParams): string[] {
       return [params.endpointId, ...params.addSubnetIds, ...params.addRouteTableIds];
     case 'replace-endpoint-policy':
       return [params.endpointId];
+    // The NAT it names is deleted, so gone from the snapshot: the address is what must be there.
+    case 'release-elastic-ip':
+      return [params.allocationId];
   }
 }
 
@@ -588,11 +593,22 @@ describe('remediation over random estates and policies', () => {
         const run = await scenario.run();
         const next = await scenario.plan();
 
-        // Assess
+        // Assess: releasing a removed NAT's Elastic IP is by design a later run's work, once the
+        // NAT is deleted; that, and only for the NATs this run removed, may be left.
         expect(run.record.summary.failed).toBe(0);
+        const removedNats = new Set(
+          run.record.actions
+            .filter((action) => action.action === 'remove-nat' && action.outcome === 'verified')
+            .map((action) => String(action.before['natGatewayId'])),
+        );
         const left = next.plan.vpcs.flatMap((vpc) =>
           vpc.actions
             .filter((action) => action.status === 'planned' && action.execution === 'apply')
+            .filter(
+              (action) =>
+                action.params.action !== 'release-elastic-ip' ||
+                !removedNats.has(action.params.natGatewayId),
+            )
             .map((action) => `${action.id}: ${action.summary}`),
         );
         expect(left).toEqual([]);

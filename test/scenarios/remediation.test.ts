@@ -274,16 +274,22 @@ describe('remediating the demo account on the simulated EC2', () => {
       }
     });
 
-    it('plans nothing on the next run, and that run writes nothing', async () => {
-      // Prepare
+    it('plans only the release of the removed NATs’ Elastic IPs on the next run, then nothing, and that run writes nothing', async () => {
+      // Prepare: releasing an address waits, by design, for a later run (its NAT must be deleted).
       const scenario = await Scenario.demo({ policy: allowEverything });
-      await scenario.run();
+      const first = await scenario.run();
+      const removed = first.record.actions.filter((a) => a.action === 'remove-nat').length;
+      const release = await scenario.run();
       const writes = scenario.account.writes().length;
 
       // Act
       const next = await scenario.run();
 
       // Assess
+      expect(release.plan.vpcs.flatMap((v) => v.actions.map((a) => a.action))).toEqual(
+        Array.from({ length: removed }, () => 'release-elastic-ip'),
+      );
+      expect(release.record.summary).toMatchObject({ verified: removed, failed: 0 });
       expect(next.plan.totals.planned).toBe(0);
       expect(scenario.account.writes()).toHaveLength(writes);
     });

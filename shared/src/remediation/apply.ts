@@ -2,11 +2,15 @@ import { randomUUID } from 'node:crypto';
 import {
   AuthorizeSecurityGroupIngressCommand,
   CreateSecurityGroupCommand,
+  CreateTagsCommand,
   CreateVpcEndpointCommand,
   DeleteNatGatewayCommand,
   DeleteRouteCommand,
+  DescribeAddressesCommand,
   DescribeSecurityGroupsCommand,
   ModifyVpcEndpointCommand,
+  ReleaseAddressCommand,
+  type Address,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { classifyAwsError, describeAwsError } from '../aws/errors';
@@ -15,7 +19,7 @@ import { buildVpcContexts, evaluate } from '../evaluate';
 import type { GuardPolicy } from '../policy/schema';
 import type { VpcContext } from '../rules/types';
 import { collectNetworkSnapshot, type CollectOptions } from '../snapshot/collect';
-import type { NetworkSnapshot } from '../snapshot/schema';
+import { RELEASED_FROM_TAG, RELEASED_FROM_VPC_TAG, type NetworkSnapshot } from '../snapshot/schema';
 import { CallFailed, routeDestination, samePolicy, send } from './ec2-calls';
 import { MANAGED_TAG, vpcFingerprint } from './plan';
 import type { PlannedAction, RemediationPlan, RouteRef, VpcPlan } from './plan-model';
@@ -69,6 +73,47 @@ interface ActionScope {
   readonly after: Record<string, unknown>;
   /** The VPC's vpc-guard security group, once known: shared by the VPC's actions in this run. */
   readonly managedGroup: { id?: string };
+  /**
+   * Set by an action that fixes no finding and so verifies itself with a describe after its write
+   * (`release-elastic-ip`): the rescan by finding does not apply to it.
+   */
+  readonly verification: { outcome?: 'verified' | 'still-failing' };
+}
+
+/**
+ * Marks the Elastic IPs of a NAT gateway this run deleted, so a later run may release them once the
+ * NAT is `deleted` (DeleteNatGateway does not release them, AWS-FACTS). A failure is reported, not
+ * raised: the NAT is gone either way, and an unmarked address is merely never released by vpc-guard.
+ */
+async function markReleasedAddresses(
+  scope: ActionScope,
+  natGatewayId: string,
+  allocationIds: readonly string[],
+): Promise<string> {
+  if (allocationIds.length === 0) return '';
+  const list = allocationIds.join(', ');
+  try {
+    await send(
+      scope,
+      'CreateTags',
+      new CreateTagsCommand({
+        Resources: [...allocationIds],
+        Tags: [
+          { Key: RELEASED_FROM_TAG, Value: natGatewayId },
+          { Key: RELEASED_FROM_VPC_TAG, Value: scope.context.vpc.vpcId },
+        ],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof CallFailed)) throw error;
+    Object.assign(scope.after, { markedAllocationIds: [] });
+    return scope.dryRun
+      ? `; marking Elastic IP ${list} for release would fail (${error.message})`
+      : `; Elastic IP ${list} kept but not marked for release (${error.message}): release-elastic-ip will not touch it`;
+  }
+  if (scope.dryRun) return `; would mark Elastic IP ${list} for a later release`;
+  Object.assign(scope.after, { markedAllocationIds: [...allocationIds] });
+  return `; Elastic IP ${list} kept, marked ${RELEASED_FROM_TAG}=${natGatewayId} for a later release`;
 }
 
 async function removeNat(scope: ActionScope, action: PlannedAction): Promise<string> {
@@ -112,7 +157,57 @@ async function removeNat(scope: ActionScope, action: PlannedAction): Promise<str
     'DeleteNatGateway',
     new DeleteNatGatewayCommand({ NatGatewayId: params.natGatewayId }),
   );
-  return `deleted ${scope.removedRoutes.length} route(s) and NAT gateway ${params.natGatewayId}; Elastic IP ${params.allocationIds.join(', ') || '-'} kept`;
+  // The addresses the NAT holds now, as just described; the plan's list if the describe had none.
+  const allocationIds = nat.allocationIds.length > 0 ? nat.allocationIds : params.allocationIds;
+  const marked = await markReleasedAddresses(scope, params.natGatewayId, allocationIds);
+  if (scope.dryRun) return `would delete NAT gateway ${params.natGatewayId}${marked}`;
+  return `deleted ${scope.removedRoutes.length} route(s) and NAT gateway ${params.natGatewayId}${marked || '; no Elastic IP'}`;
+}
+
+/** The allocation as EC2 describes it now; undefined once released (a filter, so no NotFound). */
+async function describeAllocation(
+  scope: ActionScope,
+  allocationId: string,
+): Promise<Address | undefined> {
+  // A describe is never a DryRun: a dry run must still see what is there to decide what it would do.
+  const output = await send<{ Addresses?: Address[] }>(
+    { ...scope, dryRun: false },
+    'DescribeAddresses',
+    new DescribeAddressesCommand({ Filters: [{ Name: 'allocation-id', Values: [allocationId] }] }),
+  );
+  return output?.Addresses?.find((a) => a.AllocationId === allocationId);
+}
+
+async function releaseElasticIp(scope: ActionScope, action: PlannedAction): Promise<string> {
+  if (action.params.action !== 'release-elastic-ip') throw new Error('unreachable');
+  const { allocationId, publicIp, natGatewayId } = action.params;
+  const address = await describeAllocation(scope, allocationId);
+  const tags = Object.fromEntries(
+    (address?.Tags ?? []).flatMap((t) => (t.Key ? [[t.Key, t.Value ?? '']] : [])),
+  );
+  Object.assign(scope.before, { allocationId, publicIp, natGatewayId, tags });
+  if (!address) throw new ActionEnded('skipped', `Elastic IP ${allocationId} is already released`);
+  if (address.AssociationId || address.NetworkInterfaceId) {
+    throw new ActionEnded(
+      'blocked',
+      `Elastic IP ${allocationId} is associated again (${address.AssociationId ?? address.NetworkInterfaceId}): someone uses it, not releasing it`,
+    );
+  }
+  if (tags[RELEASED_FROM_TAG] !== natGatewayId) {
+    throw new ActionEnded(
+      'blocked',
+      `Elastic IP ${allocationId} no longer carries ${RELEASED_FROM_TAG}=${natGatewayId}: someone claimed it since the plan, not releasing it`,
+    );
+  }
+  await send(scope, 'ReleaseAddress', new ReleaseAddressCommand({ AllocationId: allocationId }));
+  if (scope.dryRun) return `would release Elastic IP ${publicIp} (${allocationId})`;
+  // Verified by a describe, not by a rescan: the action fixes no finding a rescan could clear.
+  const after = await describeAllocation(scope, allocationId);
+  Object.assign(scope.after, { released: after === undefined });
+  scope.verification.outcome = after ? 'still-failing' : 'verified';
+  return after
+    ? `asked EC2 to release Elastic IP ${publicIp} (${allocationId}), but DescribeAddresses still lists it`
+    : `released Elastic IP ${publicIp} (${allocationId}) left by NAT gateway ${natGatewayId}; verified by DescribeAddresses`;
 }
 
 async function removeInternetRoute(scope: ActionScope, action: PlannedAction): Promise<string> {
@@ -415,6 +510,7 @@ const EXECUTORS: Partial<
   'enable-private-dns': enablePrivateDns,
   'extend-endpoint-coverage': extendCoverage,
   'replace-endpoint-policy': replacePolicy,
+  'release-elastic-ip': releaseElasticIp,
 };
 
 function needsDnsAttributes(vpcPlan: VpcPlan): boolean {
@@ -571,12 +667,13 @@ async function applyVpc(
       before: {},
       after: {},
       managedGroup,
+      verification: {},
     };
     let outcome: ActionOutcome;
     let detail: string;
     try {
       detail = await executor(scope, action);
-      outcome = scope.dryRun ? 'would-succeed' : 'verified';
+      outcome = scope.dryRun ? 'would-succeed' : (scope.verification.outcome ?? 'verified');
       if (!scope.dryRun) deps.budget.set(vpcPlan.profile, used + 1);
     } catch (error) {
       if (error instanceof ActionEnded) {
@@ -615,7 +712,7 @@ async function applyVpc(
       remainingFindingKeys: outcome === 'verified' ? [] : action.findingKeys,
     };
     records.push(record);
-    if (outcome === 'verified') executed.push({ action, record });
+    if (outcome === 'verified' && !scope.verification.outcome) executed.push({ action, record });
   }
   if (executed.length === 0) return records;
 

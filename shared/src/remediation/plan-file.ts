@@ -73,6 +73,12 @@ const ActionParamsSchema = z.discriminatedUnion('action', [
     policyDocument: z.string(),
     previousPolicyDocument: z.string().nullable(),
   }),
+  z.strictObject({
+    action: z.literal('release-elastic-ip'),
+    allocationId: z.string().min(1),
+    publicIp: z.string().min(1),
+    natGatewayId: z.string().min(1),
+  }),
 ]);
 
 const PlannedActionSchema = z

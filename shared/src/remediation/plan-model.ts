@@ -69,6 +69,14 @@ export type ActionParams =
       readonly policyDocument: string;
       /** What is there now: the record keeps it, and rollback restores it. */
       readonly previousPolicyDocument: string | null;
+    }
+  | {
+      /** Releases an Elastic IP a NAT gateway vpc-guard deleted left allocated (and billed). */
+      readonly action: 'release-elastic-ip';
+      readonly allocationId: string;
+      readonly publicIp: string;
+      /** The deleted NAT gateway, as the address's `vpc-guard:released-from` tag names it. */
+      readonly natGatewayId: string;
     };
 
 /**
@@ -90,7 +98,7 @@ export interface PlannedAction {
   readonly execution: 'apply' | 'dry-run';
   /** One line for the diff, e.g. "+ interface endpoint sts in us-east-1a, us-east-1b (private DNS)". */
   readonly summary: string;
-  /** Why: the findings this action fixes. */
+  /** Why: the findings this action fixes (none for `release-elastic-ip`, which tidies up after one). */
   readonly findingKeys: readonly string[];
   readonly reason: string;
   /** What must still hold when the action runs; checked against a fresh describe (describe-compare-act). */

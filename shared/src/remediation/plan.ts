@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { HOURS_PER_MONTH, pricingFor } from '../cost/pricing';
 import { renderEndpointPolicy } from '../endpoint-policy/templates';
 import { buildVpcContexts, type Evaluation, type Finding } from '../evaluate';
 import type { GuardPolicy, RemediationAction } from '../policy/schema';
@@ -9,7 +10,13 @@ import {
   workloadZones,
 } from '../rules/vpc-topology';
 import type { VpcContext } from '../rules/types';
-import type { NetworkSnapshot, Subnet } from '../snapshot/schema';
+import {
+  RELEASED_FROM_TAG,
+  RELEASED_FROM_VPC_TAG,
+  type ElasticIp,
+  type NetworkSnapshot,
+  type Subnet,
+} from '../snapshot/schema';
 import {
   PLAN_SCHEMA_VERSION,
   type ActionParams,
@@ -160,6 +167,8 @@ interface Draft {
   readonly action: RemediationAction;
   readonly subject: string;
   readonly findings: readonly Finding[];
+  /** Why, when no finding says it (an action that tidies up after an earlier fix). */
+  readonly reason?: string;
   readonly summary: string;
   readonly preconditions: readonly string[];
   readonly expectedEffect: string;
@@ -287,13 +296,66 @@ function draftCreateEndpoint(
   };
 }
 
+/** An Elastic IP vpc-guard marked when it deleted its NAT gateway, with that NAT's id. */
+interface ReleasableAddress {
+  readonly address: ElasticIp;
+  readonly natGatewayId: string;
+}
+
+/** NAT states in which the NAT still holds its addresses, or may again: not yet time to release. */
+const NAT_HOLDS_ADDRESSES: ReadonlySet<string> = new Set(['pending', 'available', 'deleting']);
+
+/**
+ * The snapshot's marked Elastic IPs that may be released now, by the VPC their NAT gateway was in.
+ * Addresses are regional: the `vpc-guard:released-from-vpc` tag says which VPC (and so which
+ * profile) decides. An address waits while its NAT is still live in the snapshot (a `deleting` NAT
+ * holds it until `deleted`, AWS-FACTS) and is left alone once associated again (someone uses it).
+ */
+function releasableAddresses(snapshot: NetworkSnapshot): Map<string, ReleasableAddress[]> {
+  const nats = new Map(snapshot.natGateways.map((nat) => [nat.natGatewayId, nat]));
+  const byVpc = new Map<string, ReleasableAddress[]>();
+  for (const address of snapshot.elasticIps) {
+    const natGatewayId = address.tags[RELEASED_FROM_TAG];
+    if (!natGatewayId) continue;
+    const nat = nats.get(natGatewayId);
+    const vpcId = address.tags[RELEASED_FROM_VPC_TAG] || nat?.vpcId;
+    if (!vpcId || (nat && NAT_HOLDS_ADDRESSES.has(nat.state))) continue;
+    if (address.associationId !== undefined || address.networkInterfaceId !== undefined) continue;
+    const list = byVpc.get(vpcId) ?? [];
+    list.push({ address, natGatewayId });
+    byVpc.set(vpcId, list);
+  }
+  return byVpc;
+}
+
+function draftRelease(context: VpcContext, { address, natGatewayId }: ReleasableAddress): Draft {
+  const { pricing } = pricingFor(context.region);
+  const monthlyUsd = HOURS_PER_MONTH * pricing.publicIpv4HourUsd;
+  const { allocationId, publicIp } = address;
+  return {
+    action: 'release-elastic-ip',
+    subject: allocationId,
+    findings: [],
+    reason: `vpc-guard deleted NAT gateway ${natGatewayId}, which left Elastic IP ${publicIp} allocated, unassociated and billed ($${monthlyUsd.toFixed(2)}/mo)`,
+    summary: `- Elastic IP ${publicIp} (${allocationId}) left by NAT gateway ${natGatewayId}`,
+    preconditions: [
+      `${allocationId} is not associated`,
+      `${allocationId} still carries ${RELEASED_FROM_TAG}=${natGatewayId}`,
+    ],
+    expectedEffect: `${allocationId} is released: DescribeAddresses no longer lists it`,
+    monthlyCostChangeUsd: -monthlyUsd,
+    params: { action: 'release-elastic-ip', allocationId, publicIp, natGatewayId },
+  };
+}
+
 function draftsFor(
   context: VpcContext,
   evaluation: Evaluation,
   policy: GuardPolicy,
   digest: string,
+  releasable: readonly ReleasableAddress[],
 ): Draft[] {
-  const drafts: Draft[] = [];
+  const drafts: Draft[] = releasable.map((candidate) => draftRelease(context, candidate));
   const endpoints = new Map(context.vpcEndpoints.map((e) => [e.vpcEndpointId, e]));
   const natDrafts = new Map<string, Draft>();
   for (const finding of evaluation.findings) {
@@ -520,6 +582,9 @@ function draftsFor(
  * mode (`off` and `notify` plan nothing; `dry-run` plans DryRun calls; `auto` plans changes), its
  * allowed actions and its `maxChangesPerRun` (counted per profile across the run, worst findings
  * first). Exempt VPCs and VPCs whose profile is uncertain get no action: uncertainty fails closed.
+ * An Elastic IP left by a NAT gateway vpc-guard deleted is released in a later run, once that NAT is
+ * gone from the snapshot and the address is unassociated, under the profile of the VPC the NAT was
+ * in; such a VPC gets a plan even when it is otherwise compliant.
  */
 export function planRemediation(input: PlanInput): RemediationPlan {
   const { policy, now } = input;
@@ -530,10 +595,13 @@ export function planRemediation(input: PlanInput): RemediationPlan {
   const budget = new Map<string, number>();
   const vpcs: VpcPlan[] = [];
   for (const snapshot of input.snapshots) {
+    const releasableByVpc = releasableAddresses(snapshot);
     for (const { context, profileProblem } of buildVpcContexts(snapshot, policy, { now })) {
       const key = `${context.accountId}/${context.region}/${context.vpc.vpcId}`;
       const evaluation = evaluations.get(key);
-      if (!evaluation || evaluation.compliance === 'COMPLIANT') continue;
+      const releasable = releasableByVpc.get(context.vpc.vpcId) ?? [];
+      if (!evaluation || (evaluation.compliance === 'COMPLIANT' && releasable.length === 0))
+        continue;
       const settings = context.profile.remediation;
       const base = {
         accountId: context.accountId,
@@ -550,7 +618,9 @@ export function planRemediation(input: PlanInput): RemediationPlan {
       else if (profileProblem) notes.push(`profile uncertain, nothing planned: ${profileProblem}`);
       else if (settings.mode === 'off' || settings.mode === 'notify') {
         notes.push(
-          `profile "${context.profileName}" is in ${settings.mode} mode: findings are reported, not fixed`,
+          evaluation.compliance === 'COMPLIANT'
+            ? `profile "${context.profileName}" is in ${settings.mode} mode: ${releasable.length} Elastic IP(s) left by a removed NAT gateway stay allocated`
+            : `profile "${context.profileName}" is in ${settings.mode} mode: findings are reported, not fixed`,
         );
       }
       if (notes.length > 0) {
@@ -559,7 +629,7 @@ export function planRemediation(input: PlanInput): RemediationPlan {
       }
       const allowed = new Set(settings.actions);
       const actions: PlannedAction[] = [];
-      for (const draft of draftsFor(context, evaluation, policy, digest)) {
+      for (const draft of draftsFor(context, evaluation, policy, digest, releasable)) {
         const used = budget.get(context.profileName) ?? 0;
         // The profile's action list first: no DNS attribute would unblock an action it does not allow
         // (and the DNS attributes are not even read for it), so the reason must say so.
@@ -591,7 +661,7 @@ export function planRemediation(input: PlanInput): RemediationPlan {
           execution: settings.mode === 'auto' ? 'apply' : 'dry-run',
           summary: draft.summary,
           findingKeys: draft.findings.map((f) => f.key),
-          reason: draft.findings.map((f) => f.message).join('; '),
+          reason: draft.reason ?? draft.findings.map((f) => f.message).join('; '),
           preconditions: draft.preconditions,
           expectedEffect: draft.expectedEffect,
           monthlyCostChangeUsd: Math.round(draft.monthlyCostChangeUsd * 100) / 100,

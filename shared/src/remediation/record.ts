@@ -67,7 +67,8 @@ export type RollbackAction =
   | 'disable-private-dns'
   | 'shrink-endpoint-coverage'
   | 'recreate-route'
-  | 'recreate-nat';
+  | 'recreate-nat'
+  | 'restore-elastic-ip';
 
 export interface RemediationRecord {
   readonly schemaVersion: typeof RECORD_SCHEMA_VERSION;

@@ -3,13 +3,16 @@ import {
   CreateNatGatewayCommand,
   CreateRouteCommand,
   DeleteSecurityGroupCommand,
+  DeleteTagsCommand,
   DeleteVpcEndpointsCommand,
+  DescribeAddressesCommand,
   DescribeNatGatewaysCommand,
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
   DescribeVpcEndpointsCommand,
   ModifyVpcEndpointCommand,
   paginateDescribeVpcEndpoints,
+  type Address,
   type EC2Client,
   type NatGateway,
   type RouteTable as Ec2RouteTable,
@@ -30,7 +33,12 @@ import {
 } from '../errors';
 import { REMEDIATION_ACTIONS } from '../policy/schema';
 import { routeTargetOf } from '../snapshot/collect';
-import { RouteTargetSchema, type RouteTarget } from '../snapshot/schema';
+import {
+  RELEASED_FROM_TAG,
+  RELEASED_FROM_VPC_TAG,
+  RouteTargetSchema,
+  type RouteTarget,
+} from '../snapshot/schema';
 import type { ApplyDependencies } from './apply';
 import { CallFailed, routeDestination, samePolicy, send, type CallScope } from './ec2-calls';
 import { MANAGED_TAG } from './plan';
@@ -51,7 +59,7 @@ import {
  * same guards as the apply (describe-compare-act, DryRun, the endpoint token bucket, a record).
  * What the record shows was changed is undone; what it shows was not is left alone; what cannot be
  * restored faithfully (a deleted NAT gateway without `recreateNat`, a policy changed by someone else
- * since) is reported as blocked, never guessed.
+ * since, a released Elastic IP) is reported as blocked, never guessed.
  */
 
 export const ROLLBACK_PLAN_SCHEMA_VERSION = 1;
@@ -124,6 +132,16 @@ export type RollbackParams =
       readonly tags: Readonly<Record<string, string>>;
       /** The routes that pointed at the deleted NAT, recreated by the steps that follow. */
       readonly routes: readonly RouteRef[];
+    }
+  | {
+      /**
+       * The inverse of `release-elastic-ip`, always blocked: a released address cannot be taken back
+       * as it was (see `releasedAddressReason`). Present so the rollback says so.
+       */
+      readonly action: 'restore-elastic-ip';
+      readonly allocationId: string;
+      readonly publicIp: string;
+      readonly natGatewayId: string;
     };
 
 /**
@@ -201,6 +219,7 @@ const ROLLBACK_ACTION_NAMES: Readonly<Record<RollbackAction, true>> = {
   'shrink-endpoint-coverage': true,
   'recreate-route': true,
   'recreate-nat': true,
+  'restore-elastic-ip': true,
 };
 
 const OUTCOME_NAMES: Readonly<Record<ActionOutcome, true>> = {
@@ -232,6 +251,13 @@ const NatBeforeSchema = z.object({
   connectivityType: z.enum(['public', 'private']),
   allocationIds: z.array(z.string()),
   natState: z.string().optional(),
+});
+
+/** What `before` must hold to report a released Elastic IP. */
+const ReleaseBeforeSchema = z.object({
+  allocationId: z.string().min(1),
+  publicIp: z.string().min(1),
+  natGatewayId: z.string().min(1),
 });
 
 /** What `after` must hold to shrink coverage back. */
@@ -309,6 +335,8 @@ function rollbackFieldProblems(facts: ActionFacts): FieldProblem[] {
       return succeeded(facts, 'DeleteNatGateway')
         ? problemsOf(NatBeforeSchema, facts.before, 'before')
         : [];
+    case 'release-elastic-ip':
+      return problemsOf(ReleaseBeforeSchema, facts.before, 'before');
     default:
       return [];
   }
@@ -710,9 +738,33 @@ function inverseOf(
     }
     case 'remove-nat':
       return natSteps(action, runId, recreateNat);
+    case 'release-elastic-ip': {
+      const before = ReleaseBeforeSchema.parse(action.before);
+      return [
+        {
+          action: 'restore-elastic-ip',
+          subject: before.allocationId,
+          status: 'blocked',
+          reason: releasedAddressReason(`run ${runId}`, before.publicIp, before.allocationId),
+          summary: `+ Elastic IP ${before.publicIp} (${before.allocationId}), released by run ${runId}`,
+          preconditions: [`${before.publicIp} is not allocated to another account`],
+          params: { action: 'restore-elastic-ip', ...before },
+        },
+      ];
+    }
     default:
       return [];
   }
+}
+
+/**
+ * Why a released Elastic IP is not restored. AllocateAddress makes a new address; EC2 can recover a
+ * released one only by asking for it (`Address`), only while no other account has it, and then under
+ * a new allocation id without its tags (EC2 User Guide, "Release an Elastic IP address"). So nothing
+ * that pointed at the old allocation would follow: a person decides whether to try.
+ */
+function releasedAddressReason(releasedBy: string, publicIp: string, allocationId: string): string {
+  return `${releasedBy} released Elastic IP ${publicIp} (${allocationId}); a released address cannot be restored as it was: AllocateAddress gives a new address, and recovering ${publicIp} (AllocateAddress with Address=${publicIp}) works only if no other account took it, under a new allocation id without its tags; vpc-guard does not attempt it`;
 }
 
 /**
@@ -721,8 +773,9 @@ function inverseOf(
  * `removedRoutes` say what) gets its inverse steps, in the reverse order of the run: recreate NAT
  * gateways (only with `recreateNat`) and their routes, recreate removed routes, restore endpoint
  * policies, turn private DNS back off, shrink coverage back, delete the endpoints and then the
- * security groups the run created. Throws {@link RollbackRefusedError} for a rollback record or a
- * dry-run record, and {@link InputValidationError} when a field an inverse needs is missing.
+ * security groups the run created. A released Elastic IP gets a `blocked` step saying why it cannot
+ * be restored. Throws {@link RollbackRefusedError} for a rollback record or a dry-run record, and
+ * {@link InputValidationError} when a field an inverse needs is missing.
  */
 export function planRollback(
   record: RemediationRecord,
@@ -759,10 +812,6 @@ export function planRollback(
       unchanged.push(action.id);
       continue;
     }
-    if (action.action === 'release-elastic-ip') {
-      unchanged.push(action.id);
-      continue;
-    }
     for (const draft of inverseOf(action, planned.get(action.id), record.runId, recreateNat)) {
       const { subject, ...rest } = draft;
       steps.push({
@@ -781,12 +830,6 @@ export function planRollback(
     notes.push(
       `${unchanged.length} action(s) of run ${record.runId} changed nothing (skipped, blocked, dry-run or failed before any write): nothing to undo for them`,
     );
-  }
-  const released = record.actions.filter(
-    (a) => a.action === 'release-elastic-ip' && changedSomething(a),
-  );
-  for (const action of released) {
-    notes.push(`${action.id}: a released Elastic IP address cannot be taken back`);
   }
   for (const step of steps) {
     if (step.params.action === 'restore-endpoint-policy' && step.params.restore === 'aws-default') {
@@ -931,6 +974,44 @@ async function describeNats(
 async function describeNat(scope: StepScope, natGatewayId: string) {
   const nats = await describeNats(scope, [{ Name: 'nat-gateway-id', Values: [natGatewayId] }]);
   return nats.find((n) => n.NatGatewayId === natGatewayId);
+}
+
+/** The allocation as EC2 describes it now; undefined once released (a filter, so no NotFound). */
+async function describeAllocation(
+  scope: StepScope,
+  allocationId: string,
+): Promise<Address | undefined> {
+  const output = await look<{ Addresses?: Address[] }>(
+    scope,
+    'DescribeAddresses',
+    new DescribeAddressesCommand({ Filters: [{ Name: 'allocation-id', Values: [allocationId] }] }),
+  );
+  return output?.Addresses?.find((a) => a.AllocationId === allocationId);
+}
+
+/**
+ * The NAT gateway rollback brought back holds the address again: drop the marks `remove-nat` left on
+ * it, so `release-elastic-ip` never releases it should that NAT go some other way later. A failure
+ * is reported in the detail, not raised: the NAT is restored either way.
+ */
+async function unmarkReleased(scope: StepScope, allocationId: string | null): Promise<string> {
+  if (!allocationId) return '';
+  const address = await describeAllocation(scope, allocationId);
+  if (tagValue(address?.Tags, RELEASED_FROM_TAG) === undefined) return '';
+  try {
+    await send(
+      scope,
+      'DeleteTags',
+      new DeleteTagsCommand({
+        Resources: [allocationId],
+        Tags: [{ Key: RELEASED_FROM_TAG }, { Key: RELEASED_FROM_VPC_TAG }],
+      }),
+    );
+  } catch (error) {
+    if (!(error instanceof CallFailed)) throw error;
+    return `; ${allocationId} still carries ${RELEASED_FROM_TAG} (${error.message}): remove the tag by hand`;
+  }
+  return `; removed ${RELEASED_FROM_TAG} from ${allocationId}`;
 }
 
 function tagValue(tags: readonly { Key?: string; Value?: string }[] | undefined, key: string) {
@@ -1260,10 +1341,22 @@ async function recreateNat(scope: StepScope): Promise<StepResult> {
       return ready;
     }
     remember(id, 'already there');
+    const unmarked = scope.dryRun ? '' : await unmarkReleased(scope, p.allocationId);
     return {
       outcome: 'skipped',
-      detail: `NAT gateway ${id} in ${p.subnetId} already replaces ${p.natGatewayId}`,
+      detail: `NAT gateway ${id} in ${p.subnetId} already replaces ${p.natGatewayId}${unmarked}`,
     };
+  }
+  if (p.connectivityType === 'public' && p.allocationId) {
+    // A later release-elastic-ip run may have released it: CreateNatGateway would only fail on it.
+    const address = await describeAllocation(scope, p.allocationId);
+    Object.assign(scope.before, { allocationExists: address !== undefined });
+    if (!address) {
+      throw new StepEnded(
+        'blocked',
+        `the original allocation ${p.allocationId} of ${p.natGatewayId} is gone (released since, e.g. by release-elastic-ip): a NAT gateway with the same address cannot be recreated; create one with a new address by hand if it is needed`,
+      );
+    }
   }
   // The deleted NAT holds its Elastic IP until it is `deleted` (AWS-FACTS: deletion is asynchronous).
   const old = await poll(
@@ -1316,9 +1409,10 @@ async function recreateNat(scope: StepScope): Promise<StepResult> {
   const ready = await waitForNat(scope, id);
   if (ready.outcome === 'verified') {
     remember(id, 'recreated');
+    const unmarked = await unmarkReleased(scope, p.allocationId);
     return {
       outcome: 'verified',
-      detail: `created NAT gateway ${id} in ${p.subnetId}${p.allocationId ? ` with ${p.allocationId}` : ''} in place of ${p.natGatewayId}; available`,
+      detail: `created NAT gateway ${id} in ${p.subnetId}${p.allocationId ? ` with ${p.allocationId}` : ''} in place of ${p.natGatewayId}; available${unmarked}`,
     };
   }
   remember(undefined, ready.detail);
@@ -1390,6 +1484,15 @@ async function recreateRoute(scope: StepScope): Promise<StepResult> {
       };
 }
 
+/** Planned only as blocked; a plan edited to run it is refused all the same. */
+function refuseElasticIpRestore(scope: StepScope): Promise<StepResult> {
+  const p = scope.step.params;
+  if (p.action !== 'restore-elastic-ip') throw new Error('unreachable');
+  return Promise.reject(
+    new StepEnded('blocked', releasedAddressReason(scope.step.undoes, p.publicIp, p.allocationId)),
+  );
+}
+
 const STEP_EXECUTORS: Record<RollbackAction, (scope: StepScope) => Promise<StepResult>> = {
   'restore-endpoint-policy': restorePolicy,
   'delete-created-endpoint': deleteCreatedEndpoint,
@@ -1398,6 +1501,7 @@ const STEP_EXECUTORS: Record<RollbackAction, (scope: StepScope) => Promise<StepR
   'shrink-endpoint-coverage': shrinkCoverage,
   'recreate-route': recreateRoute,
   'recreate-nat': recreateNat,
+  'restore-elastic-ip': refuseElasticIpRestore,
 };
 
 /** True for EC2's default endpoint policy (Allow * to * on *, no condition), whatever its Version. */

@@ -1,4 +1,5 @@
 import {
+  DescribeAddressesCommand,
   DescribeVpcAttributeCommand,
   paginateDescribeEgressOnlyInternetGateways,
   paginateDescribeInternetGateways,
@@ -18,6 +19,8 @@ import {
 import { parseOrThrow } from '../errors';
 import {
   NetworkSnapshotSchema,
+  RELEASED_FROM_TAG,
+  RELEASED_FROM_VPC_TAG,
   SNAPSHOT_SCHEMA_VERSION,
   type NetworkSnapshot,
   type NetworkSnapshotInput,
@@ -132,7 +135,8 @@ const NAT_STATES = ['pending', 'available', 'deleting', 'failed'];
  * Reads the network of one account and region into a {@link NetworkSnapshot}. One paginated call per
  * resource type, all at once, so the number of calls grows with pages, not with VPCs. A scoped
  * collection (`vpcIds`) filters each call on `vpc-id`. Security groups are read only for those
- * attached to endpoints, plus the ones vpc-guard manages (it reuses them). The result is validated:
+ * attached to endpoints, plus the ones vpc-guard manages (it reuses them); Elastic IPs only for those
+ * vpc-guard marked when it deleted their NAT gateway (one unpaginated call). The result is validated:
  * an AWS response that breaks an assumption fails loudly here, not as a wrong verdict later.
  */
 export async function collectNetworkSnapshot(options: CollectOptions): Promise<NetworkSnapshot> {
@@ -151,6 +155,7 @@ export async function collectNetworkSnapshot(options: CollectOptions): Promise<N
     egressOnly,
     endpoints,
     managedGroups,
+    addresses,
     dns,
   ] = await Promise.all([
     all(paginateDescribeVpcs(page, { Filters: scope }), (p) => p.Vpcs),
@@ -184,6 +189,7 @@ export async function collectNetworkSnapshot(options: CollectOptions): Promise<N
       }),
       (p) => p.SecurityGroups,
     ),
+    readReleasedAddresses(ec2, vpcIds),
     readVpcDnsAttributes(ec2, options.dnsAttributesFor ?? []),
   ]);
 
@@ -309,8 +315,34 @@ export async function collectNetworkSnapshot(options: CollectOptions): Promise<N
     securityGroups: [...managedGroups, ...endpointGroups]
       .filter((group) => collectedVpcIds.has(group.VpcId))
       .map(mapSecurityGroup),
+    elasticIps: addresses.map((address) => ({
+      allocationId: address.AllocationId!,
+      publicIp: address.PublicIp!,
+      ...(address.AssociationId ? { associationId: address.AssociationId } : {}),
+      ...(address.NetworkInterfaceId ? { networkInterfaceId: address.NetworkInterfaceId } : {}),
+      tags: tagsOf(address.Tags),
+    })),
   };
   return parseOrThrow(NetworkSnapshotSchema, snapshot, `EC2 responses for ${accountId}/${region}`);
+}
+
+/**
+ * The Elastic IPs vpc-guard marked when it deleted their NAT gateway: one DescribeAddresses call
+ * (the API has no pagination), filtered on the tag so the rest of the region's addresses are never
+ * read. A scoped collection also filters on the VPC the NAT was in.
+ */
+async function readReleasedAddresses(ec2: EC2Client, vpcIds: readonly string[] | undefined) {
+  const output = await ec2.send(
+    new DescribeAddressesCommand({
+      Filters: [
+        { Name: 'tag-key', Values: [RELEASED_FROM_TAG] },
+        ...(vpcIds && vpcIds.length > 0
+          ? [{ Name: `tag:${RELEASED_FROM_VPC_TAG}`, Values: [...vpcIds] }]
+          : []),
+      ],
+    }),
+  );
+  return output.Addresses ?? [];
 }
 
 /** A VPC's DNS attributes, which decide whether an interface endpoint may have private DNS. */

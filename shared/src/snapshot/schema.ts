@@ -180,6 +180,36 @@ export const SecurityGroupSchema = z.object({
   tags: TagsSchema,
 });
 
+/**
+ * The tag vpc-guard puts on each Elastic IP allocation of a NAT gateway it deletes: the NAT's id.
+ * DeleteNatGateway does not release the address (AWS-FACTS), and nothing else marks it as left over
+ * by vpc-guard, so this tag is what makes it eligible for `release-elastic-ip`, and nothing else is.
+ */
+export const RELEASED_FROM_TAG = 'vpc-guard:released-from';
+
+/**
+ * The companion tag: the VPC of that NAT gateway. An unassociated address names no VPC, and a deleted
+ * NAT drops out of DescribeNatGateways after a while, so without it the address could not be planned
+ * under its VPC's profile.
+ */
+export const RELEASED_FROM_VPC_TAG = 'vpc-guard:released-from-vpc';
+
+/**
+ * An Elastic IP allocation vpc-guard marked with {@link RELEASED_FROM_TAG} when it deleted the NAT
+ * gateway that held it. Only such addresses are collected: Elastic IPs are regional, and vpc-guard
+ * has no business with the others.
+ */
+export const ElasticIpSchema = z.object({
+  allocationId: resourceId('eipalloc'),
+  publicIp: z
+    .string()
+    .regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'expected an IPv4 address such as "203.0.113.10"'),
+  /** Set while the address is associated (with a NAT gateway, an instance, a network interface). */
+  associationId: z.string().min(1).optional(),
+  networkInterfaceId: z.string().min(1).optional(),
+  tags: TagsSchema,
+});
+
 export const NetworkSnapshotSchema = z
   .object({
     schemaVersion: z.literal(SNAPSHOT_SCHEMA_VERSION),
@@ -197,6 +227,11 @@ export const NetworkSnapshotSchema = z
     vpcEndpoints: z.array(VpcEndpointSchema).default([]),
     /** Only the security groups attached to endpoints (and those vpc-guard manages). */
     securityGroups: z.array(SecurityGroupSchema).default([]),
+    /**
+     * Elastic IPs of NAT gateways vpc-guard deleted (tagged {@link RELEASED_FROM_TAG}), region-wide:
+     * an address belongs to no VPC, its tags say which one it came from.
+     */
+    elasticIps: z.array(ElasticIpSchema).default([]),
   })
   .superRefine((snapshot, ctx) => {
     const vpcIds = new Set(snapshot.vpcs.map((vpc) => vpc.vpcId));
@@ -243,4 +278,5 @@ export type VpcEndpoint = z.infer<typeof VpcEndpointSchema>;
 export type VpcEndpointState = VpcEndpoint['state'];
 export type SecurityGroup = z.infer<typeof SecurityGroupSchema>;
 export type SecurityGroupRule = z.infer<typeof SecurityGroupRuleSchema>;
+export type ElasticIp = z.infer<typeof ElasticIpSchema>;
 export type Tags = z.infer<typeof TagsSchema>;

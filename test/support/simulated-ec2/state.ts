@@ -1,5 +1,6 @@
 import {
   NetworkSnapshotSchema,
+  RELEASED_FROM_TAG,
   SNAPSHOT_SCHEMA_VERSION,
   type NetworkSnapshot,
   type Route,
@@ -13,6 +14,7 @@ import {
   type EndpointServiceDefinition,
 } from './endpoint-services';
 import { derivedId } from './ids';
+import { toWireAddress } from './wire';
 
 /*
  * The records below are the snapshot model plus what EC2 shows that a snapshot leaves out (owner,
@@ -272,6 +274,24 @@ export class RegionState {
         }
       }
     }
+    // Marked addresses: tags (and an association a NAT above does not explain) come from here.
+    for (const address of snapshot.elasticIps) {
+      const known = state.addresses.get(address.allocationId);
+      if (known) {
+        Object.assign(known.tags, address.tags);
+        continue;
+      }
+      state.addresses.set(address.allocationId, {
+        allocationId: address.allocationId,
+        publicIp: address.publicIp,
+        natGatewayId: undefined,
+        networkInterfaceId:
+          address.networkInterfaceId ??
+          (address.associationId ? derivedId('eni', address.allocationId) : undefined),
+        privateIpAddress: undefined,
+        tags: { ...address.tags },
+      });
+    }
     for (const igw of snapshot.internetGateways) {
       state.internetGateways.set(igw.internetGatewayId, {
         gatewayId: igw.internetGatewayId,
@@ -388,6 +408,21 @@ export class RegionState {
       securityGroups: [...this.securityGroups.values()].map(({ ownerId: _owner, ...group }) =>
         structuredClone(group),
       ),
+      // As the collector reads them: only the addresses vpc-guard marked for release.
+      elasticIps: [...this.addresses.values()]
+        .filter((address) => address.tags[RELEASED_FROM_TAG] !== undefined)
+        .map((address) => {
+          const wire = toWireAddress(address, this.accountId, this.region);
+          return {
+            allocationId: address.allocationId,
+            publicIp: address.publicIp,
+            ...(wire.AssociationId ? { associationId: wire.AssociationId } : {}),
+            ...(address.networkInterfaceId
+              ? { networkInterfaceId: address.networkInterfaceId }
+              : {}),
+            tags: { ...address.tags },
+          };
+        }),
     });
   }
 

@@ -64,6 +64,7 @@ function gatedCollector() {
       egressOnlyInternetGateways: [],
       vpcEndpoints: [],
       securityGroups: [],
+      elasticIps: [],
     };
   };
   /** Releases the waiting calls until every call has been released. */

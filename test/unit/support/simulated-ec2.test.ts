@@ -1365,6 +1365,63 @@ describe('SimulatedAccount', () => {
       });
     });
 
+    it('tags an Elastic IP and finds it by tag-key, tag:, allocation-id and association-id filters', async () => {
+      // Prepare
+      const { account, ec2 } = simulate();
+      const { AllocationId: free } = await ec2.send(new AllocateAddressCommand({ Domain: 'vpc' }));
+      const allocations = async (Filters: Filter[]) =>
+        ((await ec2.send(new DescribeAddressesCommand({ Filters }))).Addresses ?? [])
+          .map((address) => address.AllocationId)
+          .sort();
+      const heldByNat = await allocations([{ Name: 'association-id', Values: ['eipassoc-*'] }]);
+      await ec2.send(new DeleteNatGatewayCommand({ NatGatewayId: NAT }));
+      account.advance();
+
+      // Act
+      await ec2.send(
+        new CreateTagsCommand({
+          Resources: [NAT_ALLOCATION],
+          Tags: [
+            { Key: 'vpc-guard:released-from', Value: NAT },
+            { Key: 'vpc-guard:released-from-vpc', Value: REGULATED_VPC },
+          ],
+        }),
+      );
+
+      // Assess
+      expect(await allocations([{ Name: 'tag-key', Values: ['vpc-guard:released-from'] }])).toEqual(
+        [NAT_ALLOCATION],
+      );
+      expect(
+        await allocations([
+          { Name: 'tag-key', Values: ['vpc-guard:released-from'] },
+          { Name: 'tag:vpc-guard:released-from-vpc', Values: [SANDBOX_VPC] },
+        ]),
+      ).toEqual([]);
+      expect(
+        await allocations([{ Name: 'tag:vpc-guard:released-from', Values: ['nat-*'] }]),
+      ).toEqual([NAT_ALLOCATION]);
+      expect(await allocations([{ Name: 'allocation-id', Values: [free!] }])).toEqual([free]);
+      expect(heldByNat).toEqual([NAT_ALLOCATION]);
+      expect(await allocations([{ Name: 'association-id', Values: ['eipassoc-*'] }])).toEqual([]);
+    });
+
+    it('answers InvalidAllocationID.NotFound to CreateTags on an unknown allocation', async () => {
+      // Prepare
+      const { ec2 } = simulate();
+
+      // Act
+      const attempt = ec2.send(
+        new CreateTagsCommand({
+          Resources: ['eipalloc-0ff0000000000000f'],
+          Tags: [{ Key: 'vpc-guard:released-from', Value: NAT }],
+        }),
+      );
+
+      // Assess
+      await expect(attempt).rejects.toMatchObject({ name: 'InvalidAllocationID.NotFound' });
+    });
+
     it('keeps deleted NAT gateways describable, so callers must filter on state', async () => {
       // Prepare
       const { account, ec2 } = simulate();
@@ -1886,6 +1943,28 @@ describe('SimulatedAccount', () => {
         enableDnsHostnames: false,
       });
       expect(exported.natGateways[0]?.createTime).toBe(fixture.collectedAt);
+    });
+
+    it('loads marked Elastic IPs from a snapshot and exports them, the unmarked ones left out', async () => {
+      // Prepare
+      const marked = {
+        allocationId: 'eipalloc-0aa0000000000000b',
+        publicIp: '198.51.100.7',
+        tags: { 'vpc-guard:released-from': 'nat-0aa0000000000000b', Name: 'left over' },
+      };
+      const { account, ec2 } = simulate({}, [{ ...fixture, elasticIps: [marked] }]);
+
+      // Act
+      const described = await ec2.send(
+        new DescribeAddressesCommand({ AllocationIds: [marked.allocationId] }),
+      );
+      const exported = account.toSnapshot(ACCOUNT, REGION, fixture.collectedAt);
+
+      // Assess
+      expect(described.Addresses).toEqual([
+        expect.objectContaining({ PublicIp: marked.publicIp, AssociationId: undefined }),
+      ]);
+      expect(exported.elasticIps).toEqual([marked]);
     });
 
     it('exports the changes made through the API', async () => {
