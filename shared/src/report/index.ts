@@ -40,7 +40,6 @@ export function renderReport(
 export { renderJsonReport, renderMarkdownReport, renderSarifReport, renderTableReport };
 export { escapeMarkdownCell } from './markdown';
 export { JSON_REPORT_SCHEMA_VERSION } from './json';
-export { VPC_GUARD_INFORMATION_URI } from './sarif';
 export { formatUsd } from './phrasing';
 export type { JsonReport, JsonReportOptions } from './json';
 export type { MarkdownReportOptions } from './markdown';

@@ -16,7 +16,7 @@ export interface SarifReportOptions {
   readonly generatedAt: Date;
   /** `tool.driver.semanticVersion`. @default - not recorded */
   readonly toolVersion?: string;
-  /** `tool.driver.informationUri`. @default {@link VPC_GUARD_INFORMATION_URI} */
+  /** `tool.driver.informationUri`, where your copy of vpc-guard is documented. @default - left out */
   readonly informationUri?: string;
   /**
    * The snapshot files, so each result gets a physical location (code scanning requires one).
@@ -24,9 +24,6 @@ export interface SarifReportOptions {
    */
   readonly sources?: readonly SnapshotSource[];
 }
-
-/** Where vpc-guard's documentation lives; the SARIF driver's `informationUri`. */
-export const VPC_GUARD_INFORMATION_URI = 'https://github.com/vpc-guard/vpc-guard';
 
 const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
@@ -236,7 +233,9 @@ export function renderSarifReport(
         tool: {
           driver: {
             name: 'vpc-guard',
-            informationUri: options.informationUri ?? VPC_GUARD_INFORMATION_URI,
+            ...(options.informationUri === undefined
+              ? {}
+              : { informationUri: options.informationUri }),
             ...(options.toolVersion === undefined ? {} : { semanticVersion: options.toolVersion }),
             rules,
           },

@@ -65,7 +65,7 @@ const SarifLogSchema = z
           tool: z.object({
             driver: z.object({
               name: z.string().min(1),
-              informationUri: z.url(),
+              informationUri: z.url().optional(),
               semanticVersion: z.string().optional(),
               rules: z.array(ReportingDescriptorSchema),
             }),
