@@ -4,6 +4,7 @@ import { InputValidationError } from '@vpc-guard/shared';
 import { Command, CommanderError } from 'commander';
 import { registerApplyCommand } from './commands/apply';
 import { registerCollectCommand } from './commands/collect';
+import { registerInvokeCommand } from './commands/invoke';
 import { registerPlanCommand } from './commands/plan';
 import { registerRollbackCommand } from './commands/rollback';
 import { registerScanCommand } from './commands/scan';
@@ -71,6 +72,7 @@ Exit codes: 0 compliant or exempt, 1 non-compliant, 2 bad input or usage, 3 inte
   registerPlanCommand(program, context, onExit, deps);
   registerApplyCommand(program, context, onExit, deps);
   registerRollbackCommand(program, context, onExit, deps);
+  registerInvokeCommand(program, context, onExit);
   return program;
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { format, resolveConfig } from 'prettier';
+import { bundlesSuite } from './bundles.bench';
 import { collectSuite } from './collect.bench';
 import { evaluateSuite } from './evaluate.bench';
 import { remediationSuite } from './remediation.bench';
@@ -23,7 +24,7 @@ import { describeMachine, replaceMarkedSection, type BenchSuite } from './suite'
  * below.
  */
 
-const SUITES: readonly BenchSuite[] = [evaluateSuite, collectSuite, remediationSuite];
+const SUITES: readonly BenchSuite[] = [evaluateSuite, collectSuite, remediationSuite, bundlesSuite];
 
 const PERFORMANCE_DOC = new URL('../../docs/PERFORMANCE.md', import.meta.url);
 

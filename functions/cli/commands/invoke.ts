@@ -1,0 +1,197 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { InputValidationError } from '@vpc-guard/shared';
+import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
+import { FUNCTION_ENTRIES } from '../../runtime/bundling';
+import { FUNCTION_NAMES, type FunctionName } from '../../runtime/config';
+import { createLocalContext } from '../../runtime/local-context';
+import { PipelineError } from '../../runtime/pipeline';
+import { CliInputError, EXIT_CODES, type CliContext, type ExitCode } from '../context';
+
+/**
+ * `vpc-guard invoke <function> --event FILE`: runs a Lambda handler here, the real module with a
+ * Lambda-like context, against whatever AWS the SDK is pointed at (credentials from the standard
+ * chain, `AWS_ENDPOINT_URL` honoured), so a real event can be replayed before deploying. The
+ * function's environment comes from this process's; `--policy FILE` sets POLICY_SOURCE to the file.
+ */
+
+/** The options of `vpc-guard invoke`, as commander parses them. */
+export interface InvokeCommandOptions {
+  readonly event: string;
+  readonly policy?: string;
+  /** Seconds before the context says time is up. */
+  readonly timeout: number;
+}
+
+/** A handler as Lambda calls it. */
+type LambdaHandler = (
+  event: unknown,
+  context: ReturnType<typeof createLocalContext>,
+) => Promise<unknown>;
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+/** The region an event belongs to: EventBridge's `region`, the Config rule ARN's, the SNS topic's. */
+export function regionOfEvent(event: unknown): string | undefined {
+  if (event === null || typeof event !== 'object') return undefined;
+  const record = event as Record<string, unknown>;
+  const candidates = [
+    record['region'],
+    typeof record['configRuleArn'] === 'string' ? record['configRuleArn'].split(':')[3] : undefined,
+  ];
+  const records = record['Records'];
+  if (Array.isArray(records)) {
+    const sns = (records[0] as { Sns?: { TopicArn?: unknown } } | undefined)?.Sns;
+    if (typeof sns?.TopicArn === 'string') candidates.push(sns.TopicArn.split(':')[3]);
+  }
+  return candidates.find(
+    (value): value is string => typeof value === 'string' && REGION.test(value),
+  );
+}
+
+/** Exit 1 when the handler's result reports a non-compliant VPC, as `scan` would. */
+function nonCompliantIn(result: unknown): boolean {
+  const report = (result as { report?: { targets?: { nonCompliant?: number }[] } } | null)?.report;
+  return (report?.targets ?? []).some((target) => (target.nonCompliant ?? 0) > 0);
+}
+
+async function readEvent(path: string, context: CliContext): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(resolve(context.cwd, path), 'utf8');
+  } catch (error) {
+    throw new CliInputError(`${path}: cannot read the event file (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new CliInputError(`${path}: not valid JSON (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Runs `fn` with stdout sent to stderr: the handler's logs and metrics are not this command's
+ * output, its result is (so `vpc-guard invoke ... | jq` works).
+ */
+async function withLogsOnStderr<T>(context: CliContext, fn: () => Promise<T>): Promise<T> {
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (chunk: string | Uint8Array) => {
+    context.printer.err(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+    return true;
+  };
+  try {
+    return await fn();
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+/**
+ * Runs `vpc-guard invoke`. Exit 0 when the handler returned and found nothing non-compliant; 1 when
+ * it found something non-compliant, or failed in part (the report of what worked is printed); 2 when
+ * the event, the environment or the policy is invalid (the message names the field or variable).
+ */
+export async function runInvoke(
+  functionName: FunctionName,
+  options: InvokeCommandOptions,
+  context: CliContext,
+): Promise<ExitCode> {
+  const event = await readEvent(options.event, context);
+  // The function reads its environment at cold start, from this process: set what the flags say.
+  const region = context.env['AWS_REGION'] ?? regionOfEvent(event);
+  if (region !== undefined) process.env['AWS_REGION'] = region;
+  if (options.policy !== undefined) {
+    process.env['POLICY_SOURCE'] = `file:${resolve(context.cwd, options.policy)}`;
+  }
+  const entry = pathToFileURL(resolve(context.repoRoot, FUNCTION_ENTRIES[functionName])).href;
+  const lambdaContext = createLocalContext({
+    functionName: `vpc-guard-${functionName}`,
+    region: region ?? 'us-east-1',
+    timeoutMs: options.timeout * 1000,
+    clock: () => context.now().getTime(),
+  });
+  try {
+    const result = await withLogsOnStderr(context, async () => {
+      const module = (await import(entry)) as { handler: LambdaHandler };
+      return module.handler(event, lambdaContext);
+    });
+    context.printer.out(`${JSON.stringify(result, null, 2)}\n`);
+    return nonCompliantIn(result) ? EXIT_CODES.nonCompliant : EXIT_CODES.ok;
+  } catch (error) {
+    if (error instanceof PipelineError) {
+      context.printer.err(`vpc-guard: ${error.message}\n`);
+      context.printer.out(`${JSON.stringify(error.report, null, 2)}\n`);
+      return EXIT_CODES.nonCompliant;
+    }
+    if (error instanceof InputValidationError) {
+      context.printer.err(`vpc-guard: error: ${error.message}\n`);
+      return EXIT_CODES.usage;
+    }
+    throw error;
+  }
+}
+
+function parseTimeout(value: string): number {
+  const seconds = Number(value);
+  if (!/^\d+$/.test(value) || seconds < 1 || seconds > 900) {
+    throw new InvalidArgumentError(
+      'expected whole seconds from 1 to 900 (Lambda allows 15 minutes)',
+    );
+  }
+  return seconds;
+}
+
+/** Adds `vpc-guard invoke` to the program. */
+export function registerInvokeCommand(
+  program: Command,
+  context: CliContext,
+  onExit: (code: ExitCode) => void,
+): Command {
+  return program
+    .command('invoke')
+    .summary('run a Lambda handler locally on an event file, against the configured AWS')
+    .description(
+      'Run one of the Lambda functions here, as Lambda would: the real handler module, its ' +
+        'environment taken from this shell (the same variables the stack sets), a Lambda-like ' +
+        'context, and the AWS endpoint and credentials the SDK finds (AWS_ENDPOINT_URL, profiles, ' +
+        'SSO). Logs go to stderr; the result, as JSON, to stdout.',
+    )
+    .addArgument(new Argument('<function>', 'the function to run').choices(FUNCTION_NAMES))
+    .addOption(
+      new Option('-e, --event <file>', 'the event, as JSON (required)').makeOptionMandatory(),
+    )
+    .addOption(
+      new Option(
+        '-p, --policy <file>',
+        'evaluate with this policy file (sets POLICY_SOURCE=file:...)',
+      ),
+    )
+    .addOption(
+      new Option('--timeout <seconds>', 'what the context reports as the time limit')
+        .argParser(parseTimeout)
+        .default(900),
+    )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ vpc-guard invoke config-rule --event config-event.json --policy policy.yaml
+  $ AWS_PROFILE=audit FINDINGS_TABLE=vpc-guard-findings TOPIC_ARN=arn:aws:sns:... \\
+      OWN_ROLE_ARNS=arn:aws:iam::*:role/vpc-guard-* vpc-guard invoke api-event --event event.json
+  $ CONFIG_TEST_MODE=on vpc-guard invoke config-rule --event replayed.json   (Config stores nothing)
+
+Exit codes:
+  0  the handler returned, nothing non-compliant
+  1  something is non-compliant, or the handler failed in part (the report is printed)
+  2  bad input: the event, the environment or the policy (the message names the field)
+  3  internal error (set VPC_GUARD_DEBUG=1 for the stack trace)`,
+    )
+    .action(async (functionName: FunctionName, options: InvokeCommandOptions) => {
+      onExit(await runInvoke(functionName, options, context));
+    });
+}

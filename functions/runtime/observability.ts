@@ -1,0 +1,50 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, Metrics } from '@aws-lambda-powertools/metrics';
+import { Tracer } from '@aws-lambda-powertools/tracer';
+import { observabilitySettings } from './config';
+
+/**
+ * The Powertools logger, metrics and tracer: one of each per cold start, shared by every module of a
+ * function. Their settings are read apart from the rest of the configuration, so a configuration
+ * error can still be logged as structured JSON.
+ */
+
+const settings = observabilitySettings();
+
+/** The structured logger. Handlers attach it with `injectLambdaContext(logger, { resetKeys: true })`. */
+export const logger = new Logger({
+  serviceName: settings.serviceName,
+  ...(settings.logLevel ? { logLevel: settings.logLevel } : {}),
+});
+
+/** CloudWatch metrics in the embedded metric format, flushed by the `logMetrics` middleware. */
+export const metrics = new Metrics({
+  namespace: settings.namespace,
+  serviceName: settings.serviceName,
+});
+
+/** X-Ray tracing; inert outside Lambda. */
+export const tracer = new Tracer({ serviceName: settings.serviceName });
+
+/** Metric names: dashboards and alarms key on them. */
+export const METRIC = {
+  vpcsEvaluated: 'VpcsEvaluated',
+  findingsOpened: 'FindingsOpened',
+  findingsChanged: 'FindingsChanged',
+  findingsResolved: 'FindingsResolved',
+  notificationsSent: 'NotificationsSent',
+  remediationActions: 'RemediationActions',
+  remediationBlocked: 'RemediationBlocked',
+  stageFailures: 'StageFailures',
+  eventsIgnored: 'EventsIgnored',
+  eventsDuplicate: 'EventsDuplicate',
+  eventsRejected: 'EventsRejected',
+  sweepTargetFailures: 'SweepTargetFailures',
+  slackMessagesSent: 'SlackMessagesSent',
+} as const;
+export type MetricName = (typeof METRIC)[keyof typeof METRIC];
+
+/** Adds a count; zero counts are left out so dashboards show only what happened. */
+export function countMetric(name: MetricName, value = 1): void {
+  if (value > 0) metrics.addMetric(name, MetricUnit.Count, value);
+}

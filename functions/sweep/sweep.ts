@@ -1,0 +1,154 @@
+import {
+  collectEstate,
+  listOrganizationAccounts,
+  mapWithConcurrency,
+  type EstateAccount,
+  type GuardPolicy,
+} from '@vpc-guard/shared';
+import type { Dependencies } from '../runtime/dependencies';
+import { METRIC, countMetric, logger } from '../runtime/observability';
+import {
+  FailureLog,
+  processSnapshot,
+  type PipelineReport,
+  type TargetReport,
+} from '../runtime/pipeline';
+import type { SweepEvent } from './schema';
+
+/**
+ * The scheduled sweep: every configured region of every account (the function's own account, or in
+ * hub mode the member accounts, listed or from Organizations), a few accounts at a time. A failing
+ * account or region is logged with its account and region, counted, and the rest go on; the run
+ * still fails at the end, so a broken target never passes for a clean sweep.
+ */
+
+/** How long a sweep's event id stays claimed. */
+export const SWEEP_CLAIM_TTL_SECONDS = 86_400;
+
+/** What a sweep did. */
+export interface SweepResult {
+  readonly status: 'handled' | 'duplicate';
+  readonly eventId: string;
+  readonly accounts: number;
+  /** Account-regions attempted. */
+  readonly targets: number;
+  readonly vpcs: number;
+  readonly report: PipelineReport;
+}
+
+/** The accounts to sweep: the function's own in standalone mode, the members in hub mode. */
+async function accountsToSweep(event: SweepEvent, deps: Dependencies): Promise<string[]> {
+  if (deps.config.mode === 'standalone') return [event.account];
+  const members = deps.config.memberAccounts;
+  if (members.kind === 'list') return [...members.accountIds];
+  return (await listOrganizationAccounts(deps.organizations())).map((a) => a.accountId);
+}
+
+/**
+ * Sweeps every account and region: claims the event id (a replay does nothing), collects with
+ * bounded concurrency (`SWEEP_CONCURRENCY` accounts at once), then evaluates, alerts and remediates
+ * each account-region. Target failures are reported and the others completed.
+ */
+export async function sweep(
+  event: SweepEvent,
+  deps: Dependencies,
+  invokedFunctionArn: string,
+): Promise<SweepResult> {
+  logger.appendKeys({ eventId: event.id });
+  const store = deps.findings;
+  const claimKey = `sweep/${event.id}`;
+  if (store && !(await store.claimEvent(claimKey, SWEEP_CLAIM_TTL_SECONDS))) {
+    countMetric(METRIC.eventsDuplicate);
+    const report = { trigger: 'sweep' as const, duplicate: true, targets: [], failures: [] };
+    return { status: 'duplicate', eventId: event.id, accounts: 0, targets: 0, vpcs: 0, report };
+  }
+  try {
+    const [accountIds, policy] = await Promise.all([accountsToSweep(event, deps), deps.policy()]);
+    const result = await sweepAccounts(accountIds, policy, deps, invokedFunctionArn);
+    if (result.failures.length > 0 && store)
+      await store.releaseEvent(claimKey).catch(() => undefined);
+    return {
+      status: 'handled',
+      eventId: event.id,
+      accounts: accountIds.length,
+      targets: result.attempted,
+      vpcs: result.targets.reduce((n, t) => n + t.vpcIds.length, 0),
+      report: {
+        trigger: 'sweep',
+        duplicate: false,
+        targets: result.targets,
+        failures: result.failures,
+      },
+    };
+  } catch (error) {
+    if (store) await store.releaseEvent(claimKey).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function sweepAccounts(
+  accountIds: readonly string[],
+  policy: GuardPolicy,
+  deps: Dependencies,
+  invokedFunctionArn: string,
+) {
+  const failures = new FailureLog();
+  const accounts: EstateAccount[] = accountIds.map((accountId) => {
+    const credentials = deps.credentialsFor(accountId);
+    return credentials ? { accountId, credentials } : { accountId };
+  });
+  const estate = await collectEstate({
+    accounts,
+    regions: deps.config.regions,
+    ec2For: (target) => deps.ec2For(target.accountId, target.region),
+    discoveryRegion: deps.config.region,
+    accountConcurrency: deps.config.sweepConcurrency,
+    now: deps.clock,
+  });
+  for (const failure of estate.failures) {
+    countMetric(METRIC.sweepTargetFailures);
+    failures.push({
+      stage: 'collect',
+      accountId: failure.accountId,
+      region: failure.region,
+      vpcIds: [],
+      kind: failure.kind,
+      message: `${failure.stage}: ${failure.message}`,
+      items: 0,
+    });
+  }
+  logger.info('sweep collected', {
+    accounts: accountIds.length,
+    targets: estate.targets,
+    snapshots: estate.snapshots.length,
+    failures: estate.failures.length,
+  });
+  const settled = await mapWithConcurrency(
+    estate.snapshots,
+    deps.config.sweepConcurrency,
+    (snapshot) =>
+      processSnapshot(
+        deps,
+        snapshot,
+        { trigger: 'sweep', notify: true, remediate: true, invokedFunctionArn },
+        { policy },
+        failures,
+      ),
+  );
+  const targets: TargetReport[] = [];
+  for (const [index, outcome] of settled.entries()) {
+    if (outcome.status === 'fulfilled') {
+      targets.push(outcome.value);
+      continue;
+    }
+    // An unexpected error in one account-region must not cost the others their alerts.
+    const snapshot = estate.snapshots[index]!;
+    failures.add(
+      'process',
+      { accountId: snapshot.accountId, region: snapshot.region, vpcIds: [] },
+      outcome.reason,
+    );
+    countMetric(METRIC.sweepTargetFailures);
+  }
+  return { targets, failures: failures.failures, attempted: estate.targets };
+}

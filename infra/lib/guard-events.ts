@@ -1,0 +1,66 @@
+import type { EventPattern } from 'aws-cdk-lib/aws-events';
+
+/**
+ * What triggers vpc-guard: the EC2 API calls it reacts to, AWS Config's compliance changes, and the
+ * resource types its Config rule watches. The standalone stack, the hub and the member template all
+ * use these, so the patterns cannot drift apart.
+ */
+
+/** The EC2 calls that change what vpc-guard judges (AWS-FACTS.md, "EventBridge"). */
+export const EC2_API_CALL_EVENT_NAMES = [
+  'CreateNatGateway',
+  'DeleteNatGateway',
+  'CreateVpcEndpoint',
+  'ModifyVpcEndpoint',
+  'DeleteVpcEndpoints',
+  'CreateRoute',
+  'ReplaceRoute',
+  'DeleteRoute',
+  'AttachInternetGateway',
+  'AssociateRouteTable',
+  'CreateSubnet',
+] as const;
+
+/**
+ * Successful EC2 calls, as CloudTrail delivers them to EventBridge (an active trail is required;
+ * delivery is best effort, the periodic Config rule and the sweep are the safety net).
+ */
+export const EC2_API_CALL_EVENT_PATTERN: EventPattern = {
+  source: ['aws.ec2'],
+  detailType: ['AWS API Call via CloudTrail'],
+  detail: {
+    eventSource: ['ec2.amazonaws.com'],
+    eventName: [...EC2_API_CALL_EVENT_NAMES],
+    errorCode: [{ exists: false }],
+  },
+};
+
+/** AWS Config's compliance changes of one rule. */
+export function configComplianceChangePattern(configRuleName: string): EventPattern {
+  return {
+    source: ['aws.config'],
+    detailType: ['Config Rules Compliance Change'],
+    detail: {
+      messageType: ['ComplianceChangeNotification'],
+      configRuleName: [configRuleName],
+    },
+  };
+}
+
+/** The resource types whose configuration changes trigger the Config rule. */
+export const CONFIG_RULE_RESOURCE_TYPES = [
+  'AWS::EC2::VPC',
+  'AWS::EC2::Subnet',
+  'AWS::EC2::RouteTable',
+  'AWS::EC2::NatGateway',
+  'AWS::EC2::InternetGateway',
+  'AWS::EC2::VPCEndpoint',
+] as const;
+
+/** The name of the Config rule (standalone) and of the organization rule (hub). */
+export const CONFIG_RULE_NAME = 'vpc-guard';
+
+/** What the rule's description says in the Config console. */
+export const CONFIG_RULE_DESCRIPTION =
+  'vpc-guard: VPCs comply with the network policy (NAT and internet routes, required VPC endpoints, ' +
+  'endpoint policy breadth). One evaluation per VPC.';

@@ -1,0 +1,192 @@
+import { Fn, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOrganizationConfigRule } from 'aws-cdk-lib/aws-config';
+import { EventBus, Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { AnyPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { CfnPermission } from 'aws-cdk-lib/aws-lambda';
+import { StringParameter } from 'aws-cdk-lib/aws-ssm';
+import type { Construct } from 'constructs';
+import { GuardService } from './constructs/guard-service';
+import type { DeploymentConfig, HubConfig } from './deployment-config';
+import {
+  CONFIG_RULE_DESCRIPTION,
+  CONFIG_RULE_NAME,
+  CONFIG_RULE_RESOURCE_TYPES,
+  EC2_API_CALL_EVENT_PATTERN,
+} from './guard-events';
+import { iam5ResourceFinding } from './guard-permissions';
+
+/**
+ * The names of the hub's function roles. Fixed, because the member template (synthesized apart from
+ * the hub stack) names them in its trust policy.
+ */
+export const HUB_ROLE_NAMES = {
+  evaluation: 'VpcGuardHubEvaluation',
+  remediation: 'VpcGuardHubRemediation',
+} as const;
+
+/** The ARNs of the hub's function roles, the only principals the member role trusts. */
+export function hubRoleArnTemplates(hub: HubConfig): string[] {
+  return [HUB_ROLE_NAMES.evaluation, HUB_ROLE_NAMES.remediation].map(
+    (name) => `arn:\${AWS::Partition}:iam::${hub.account}:role/${name}`,
+  );
+}
+
+/** The ARN of the hub's event bus (the member rules' target). */
+export function hubEventBusArnTemplate(hub: HubConfig): string {
+  return `arn:\${AWS::Partition}:events:${hub.region}:${hub.account}:event-bus/${hub.eventBusName}`;
+}
+
+/** The `Fn::Sub` text of the member role ARN in every account. */
+export function memberRoleArnTemplate(hub: HubConfig): string {
+  return `arn:\${AWS::Partition}:iam::*:role/${hub.memberRoleName}`;
+}
+
+/** Properties of {@link HubStack}. */
+export interface HubStackProps extends StackProps {
+  /** A hub-mode deployment configuration. */
+  readonly config: DeploymentConfig;
+}
+
+/**
+ * The hub of the organization topology (a security or delegated-administrator account): the
+ * functions, the central event bus (only the organization may put events on it) with the rule for
+ * the EC2 calls the member accounts forward, the organization Config rule, the findings table, SNS
+ * and Slack. The functions reach member accounts only through the member role (external id, session
+ * `vpc-guard`), which also imports their Security Hub findings and writes their Config evaluations.
+ */
+export class HubStack extends Stack {
+  readonly service: GuardService;
+  readonly bus: EventBus;
+  readonly organizationConfigRule: CfnOrganizationConfigRule | undefined;
+
+  constructor(scope: Construct, id: string, props: HubStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const hub = config.hub;
+    if (config.mode !== 'hub' || hub === undefined) {
+      throw new Error(`HubStack: expected a hub configuration, got mode "${config.mode}"`);
+    }
+
+    this.bus = new EventBus(this, 'Bus', {
+      eventBusName: hub.eventBusName,
+      description: 'vpc-guard: EC2 network changes forwarded by every member account',
+    });
+    this.bus.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'OrganizationMembersPutEvents',
+        principals: [new AnyPrincipal()],
+        actions: ['events:PutEvents'],
+        resources: [this.bus.eventBusArn],
+        conditions: { StringEquals: { 'aws:PrincipalOrgID': hub.organizationId } },
+      }),
+    );
+
+    let externalIdParameterArn: string;
+    if (hub.externalId !== undefined) {
+      externalIdParameterArn = new StringParameter(this, 'ExternalId', {
+        parameterName: hub.externalIdParameterName,
+        stringValue: hub.externalId,
+        description: 'vpc-guard: the external id the member role requires',
+      }).parameterArn;
+    } else {
+      // Created by an operator before the first deploy (DEPLOY.md); only read here.
+      externalIdParameterArn = Fn.sub(
+        `arn:\${AWS::Partition}:ssm:\${AWS::Region}:\${AWS::AccountId}:parameter${hub.externalIdParameterName}`,
+      );
+    }
+
+    this.service = new GuardService(this, 'Guard', {
+      config,
+      eventBus: this.bus,
+      roleNames: HUB_ROLE_NAMES,
+      environment: {
+        REGIONS: config.regions.join(','),
+        MEMBER_ROLE_NAME: hub.memberRoleName,
+        EXTERNAL_ID_PARAMETER: hub.externalIdParameterName,
+        MEMBER_ACCOUNTS:
+          hub.sweepAccounts === 'organization' ? 'organization' : hub.sweepAccounts.join(','),
+      },
+    });
+    const { evaluationRole, remediationRole, configRule, apiEvent, sweep } = this.service;
+
+    const memberRoles = memberRoleArnTemplate(hub);
+    for (const role of [evaluationRole, remediationRole]) {
+      role.addToPolicy(
+        new PolicyStatement({
+          sid: 'ReadExternalId',
+          actions: ['ssm:GetParameter'],
+          resources: [externalIdParameterArn],
+        }),
+      );
+      role.addToPolicy(
+        new PolicyStatement({
+          sid: 'AssumeMemberRoles',
+          actions: ['sts:AssumeRole'],
+          resources: [Fn.sub(memberRoles)],
+          // Only roles in accounts of this organization.
+          conditions: { StringEquals: { 'aws:ResourceOrgID': hub.organizationId } },
+        }),
+      );
+      Validations.of(role).acknowledge({
+        id: iam5ResourceFinding(memberRoles),
+        reason:
+          `The member role exists in every account of the target OUs, including accounts that ` +
+          `join later; the account is a wildcard, bound to the organization by aws:ResourceOrgID.`,
+      });
+    }
+    if (hub.sweepAccounts === 'organization') {
+      evaluationRole.addToPolicy(
+        new PolicyStatement({
+          sid: 'ListOrganizationAccounts',
+          actions: ['organizations:ListAccounts'],
+          resources: ['*'],
+        }),
+      );
+    }
+
+    const apiEventTarget = new LambdaFunction(apiEvent.function, {
+      deadLetterQueue: apiEvent.deadLetterQueue,
+    });
+    new Rule(this, 'ForwardedEc2ApiCalls', {
+      description: 'vpc-guard: EC2 network changes forwarded by member accounts to api-event',
+      eventBus: this.bus,
+      eventPattern: EC2_API_CALL_EVENT_PATTERN,
+      targets: [apiEventTarget],
+    });
+    new Rule(this, 'SweepSchedule', {
+      description: 'vpc-guard: the scheduled sweep of every member account and region',
+      schedule: Schedule.expression(config.sweepSchedule),
+      targets: [new LambdaFunction(sweep.function, { deadLetterQueue: sweep.deadLetterQueue })],
+    });
+
+    if (hub.organizationConfigRule) {
+      // Config in each member account invokes the hub function for the organization rule. The
+      // member accounts are not known here (new ones join), so no SourceAccount can be named: the
+      // function acts only through the member role, which exists only in the target OUs' accounts
+      // and requires the external id.
+      const configInvoke = new CfnPermission(this, 'OrganizationConfigRuleInvoke', {
+        action: 'lambda:InvokeFunction',
+        functionName: configRule.function.functionArn,
+        principal: 'config.amazonaws.com',
+      });
+      this.organizationConfigRule = new CfnOrganizationConfigRule(this, 'OrganizationConfigRule', {
+        organizationConfigRuleName: CONFIG_RULE_NAME,
+        organizationCustomRuleMetadata: {
+          description: CONFIG_RULE_DESCRIPTION,
+          lambdaFunctionArn: configRule.function.functionArn,
+          organizationConfigRuleTriggerTypes: [
+            'ConfigurationItemChangeNotification',
+            'OversizedConfigurationItemChangeNotification',
+            'ScheduledNotification',
+          ],
+          resourceTypesScope: [...CONFIG_RULE_RESOURCE_TYPES],
+          maximumExecutionFrequency: config.periodicFrequency,
+        },
+      });
+      this.organizationConfigRule.addResourceDependency(configInvoke);
+    } else {
+      this.organizationConfigRule = undefined;
+    }
+  }
+}

@@ -1,0 +1,210 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import { fileURLToPath } from 'node:url';
+import { PutEvaluationsCommand } from '@aws-sdk/client-config-service';
+import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { regionOfEvent } from '../../functions/cli/commands/invoke';
+import type { CliContext } from '../../functions/cli/context';
+import { main } from '../../functions/cli/main';
+import { loadEvent, mocks, resetMocks } from './support/harness';
+
+/**
+ * `vpc-guard invoke` runs the real handler modules (handler.ts, which validate the environment at
+ * import), in this process, with AWS mocked. Each function's module is imported once per test file,
+ * so each test uses a different function.
+ */
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const EVENTS = 'test/fixtures/events';
+
+afterEach(() => {
+  resetMocks();
+  vi.unstubAllEnvs();
+  vi.unstubAllGlobals();
+});
+
+function cliContext(): CliContext & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return {
+    stdout,
+    stderr,
+    printer: {
+      out: (text) => stdout.push(text),
+      err: (text) => stderr.push(text),
+      stdoutIsTerminal: false,
+    },
+    cwd: REPO_ROOT,
+    repoRoot: REPO_ROOT,
+    env: process.env,
+    version: '9.9.9',
+    now: () => new Date('2026-11-20T10:00:00Z'),
+  };
+}
+
+/**
+ * The function's environment. Variables invoke may set itself are stubbed first, so they are restored
+ * afterwards; MODE is cleared because Vite sets MODE=test in every vitest process.
+ */
+function environment(variables: Record<string, string>): void {
+  vi.stubEnv('POLICY_SOURCE', undefined);
+  vi.stubEnv('AWS_REGION', undefined);
+  vi.stubEnv('MODE', undefined);
+  for (const [name, value] of Object.entries(variables)) vi.stubEnv(name, value);
+}
+
+describe('vpc-guard invoke', () => {
+  it('runs the config rule module on an event file, with the policy given, and prints the result', async () => {
+    // Prepare: the VPC left the rule's scope, so only Config is called.
+    environment({ AWS_REGION: 'us-east-1' });
+    mocks.config.on(PutEvaluationsCommand).resolves({ FailedEvaluations: [] });
+    const context = cliContext();
+    const event = loadEvent('config-rule/vpc-change.json');
+    event['eventLeftScope'] = true;
+    const path = `${REPO_ROOT}/node_modules/.vg-invoke-event.json`;
+    const { writeFileSync, rmSync } = await import('node:fs');
+    writeFileSync(path, JSON.stringify(event));
+
+    // Act
+    let code: number;
+    try {
+      code = await main(
+        ['invoke', 'config-rule', '--event', path, '--policy', `${EVENTS}/policy.yaml`],
+        context,
+      );
+    } finally {
+      rmSync(path, { force: true });
+    }
+
+    // Assess
+    expect(code).toBe(0);
+    expect(process.env['POLICY_SOURCE']).toBe(
+      `file:${REPO_ROOT}test/fixtures/events/policy.yaml`.replace('//', '/'),
+    );
+    expect(JSON.parse(context.stdout.join(''))).toMatchObject({
+      messageType: 'ConfigurationItemChangeNotification',
+      resource: { type: 'AWS::EC2::VPC', id: 'vpc-0aa00000000000001' },
+    });
+    expect(mocks.config).toHaveReceivedCommandWith(PutEvaluationsCommand, {
+      Evaluations: [expect.objectContaining({ ComplianceType: 'NOT_APPLICABLE' })],
+    });
+  });
+
+  it('runs the notifier module end to end: secret, Block Kit, Slack', async () => {
+    // Prepare
+    environment({
+      SLACK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:slack-AbCdEf',
+    });
+    mocks.secrets
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: 'https://hooks.slack.com/services/T0/B0/local' });
+    const posted: string[] = [];
+    vi.stubGlobal('fetch', (_url: unknown, init?: RequestInit) => {
+      posted.push(init?.body as string);
+      return Promise.resolve(new Response('ok'));
+    });
+    const context = cliContext();
+
+    // Act
+    const code = await main(
+      ['invoke', 'slack-notifier', '--event', `${EVENTS}/slack-notifier/sns-finding-changes.json`],
+      context,
+    );
+
+    // Assess
+    expect(code).toBe(0);
+    expect(process.env['AWS_REGION']).toBe('us-east-1');
+    expect(JSON.parse(context.stdout.join(''))).toEqual({
+      changes: 2,
+      sent: 1,
+      vpcs: ['111111111111/us-east-1/vpc-0aa00000000000001'],
+    });
+    expect(posted).toHaveLength(1);
+    // The logs went to stderr, not into the result.
+    expect(context.stderr.join('')).toContain('"service":"vpc-guard"');
+  });
+
+  it('exits 2 naming the missing variable when the environment is incomplete', async () => {
+    // Prepare: api-event needs FINDINGS_TABLE, TOPIC_ARN and OWN_ROLE_ARNS.
+    environment({ AWS_REGION: 'us-east-1', FINDINGS_TABLE: 'vpc-guard-findings' });
+    const context = cliContext();
+
+    // Act
+    const code = await main(
+      [
+        'invoke',
+        'api-event',
+        '--event',
+        `${EVENTS}/api-event/create-route.json`,
+        '--policy',
+        `${EVENTS}/policy.yaml`,
+      ],
+      context,
+    );
+
+    // Assess
+    expect(code).toBe(2);
+    expect(context.stderr.join('')).toMatch(/TOPIC_ARN: required by the api-event function/);
+    expect(context.stderr.join('')).toMatch(/OWN_ROLE_ARNS: required by the api-event function/);
+    expect(context.stdout).toEqual([]);
+  });
+
+  it('exits 2 naming the field when the event does not match its schema, with no AWS call', async () => {
+    // Prepare
+    environment({
+      AWS_REGION: 'us-east-1',
+      FINDINGS_TABLE: 'vpc-guard-findings',
+      TOPIC_ARN: 'arn:aws:sns:us-east-1:111111111111:vpc-guard-findings',
+    });
+    const context = cliContext();
+
+    // Act: a CloudTrail event is not a schedule.
+    const code = await main(
+      [
+        'invoke',
+        'sweep',
+        '--event',
+        `${EVENTS}/api-event/create-route.json`,
+        '--policy',
+        `${EVENTS}/policy.yaml`,
+      ],
+      context,
+    );
+
+    // Assess
+    expect(code).toBe(2);
+    expect(context.stderr.join('')).toMatch(/scheduled event: .*source: expected "aws\.events"/s);
+    expect(mocks.ddb.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    [
+      ['invoke', 'sweep', '--event', 'no/such/event.json'],
+      /no\/such\/event\.json: cannot read the event file/,
+    ],
+    [['invoke', 'sweep', '--event', `${EVENTS}/policy.yaml`], /policy\.yaml: not valid JSON/],
+    [
+      ['invoke', 'lambda', '--event', `${EVENTS}/sweep/scheduled-event.json`],
+      /value 'lambda' is invalid for argument 'function'/,
+    ],
+    [['invoke', 'sweep'], /required option '-e, --event <file>' not specified/],
+  ])('exits 2 on bad usage: %j', async (argv, message) => {
+    // Prepare
+    const context = cliContext();
+
+    // Act
+    const code = await main(argv, context);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(context.stderr.join('')).toMatch(message);
+  });
+
+  it.each([
+    ['api-event/create-route.json', 'us-east-1'],
+    ['config-rule/scheduled.json', 'us-east-1'],
+    ['slack-notifier/sns-finding-changes.json', 'us-east-1'],
+  ])('finds the region of %s', (fixture, region) => {
+    expect(regionOfEvent(loadEvent(fixture))).toBe(region);
+  });
+});
