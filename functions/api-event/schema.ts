@@ -1,11 +1,11 @@
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import { z } from 'zod';
+import { EventBridgeSchema } from '../runtime/event-envelopes';
+import * as z from 'zod';
 import { findIds, type Ec2IdKind } from '../runtime/resource-ids';
 
 /**
  * The EventBridge events the api-event function takes: CloudTrail records of the EC2 calls that change
  * what vpc-guard judges, and AWS Config compliance changes (AWS-FACTS: "EventBridge"). The envelope is
- * Powertools' EventBridgeSchema; the details are vpc-guard's.
+ * Powertools' EventBridge schema (runtime/event-envelopes.ts); the details are vpc-guard's.
  */
 
 const AccountIdSchema = z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id');

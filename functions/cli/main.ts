@@ -6,6 +6,7 @@ import { registerApplyCommand } from './commands/apply';
 import { registerCollectCommand } from './commands/collect';
 import { registerInvokeCommand } from './commands/invoke';
 import { registerPlanCommand } from './commands/plan';
+import { registerPolicyJsonCommand } from './commands/policy-json';
 import { registerRollbackCommand } from './commands/rollback';
 import { registerScanCommand } from './commands/scan';
 import { CliInputError, EXIT_CODES, type CliContext, type ExitCode } from './context';
@@ -73,6 +74,7 @@ Exit codes: 0 compliant or exempt, 1 non-compliant, 2 bad input or usage, 3 inte
   registerApplyCommand(program, context, onExit, deps);
   registerRollbackCommand(program, context, onExit, deps);
   registerInvokeCommand(program, context, onExit);
+  registerPolicyJsonCommand(program, context, onExit);
   return program;
 }
 

@@ -1,5 +1,5 @@
-import { JSONStringified } from '@aws-lambda-powertools/parser/helpers';
-import { z } from 'zod';
+import { JSONStringified } from '../runtime/event-envelopes';
+import * as z from 'zod';
 import { PolicySourceSchema } from '../runtime/config';
 import { EC2_ID_KINDS } from '../runtime/resource-ids';
 

@@ -6,7 +6,7 @@ import {
   type InputProblem,
   type RegionSelection,
 } from '@vpc-guard/shared';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The environment of every vpc-guard function, validated once at cold start. This is the only module
@@ -28,7 +28,7 @@ const SSM_NAME = /^\/?[a-zA-Z0-9_.\-/]{1,2047}$/;
 // S3 bucket naming rules: 3-63 characters of lower-case letters, digits, dots and hyphens.
 const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const POLICY_SOURCE_HINT =
-  'expected "ssm:/parameter/name", "s3://bucket/key" or "file:path/to/policy.yaml"';
+  'expected "ssm:/parameter/name", "s3://bucket/key" or "file:path/to/policy.json"';
 
 /** Parses `ssm:/name`, `s3://bucket/key` or `file:path`; undefined when the text is none of them. */
 export function parsePolicySource(text: string): PolicySource | undefined {

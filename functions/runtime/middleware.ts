@@ -5,7 +5,7 @@ import {
   describeAwsError,
   parseOrThrow,
 } from '@vpc-guard/shared';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { METRIC, countMetric, logger } from './observability';
 import { PipelineError } from './pipeline';
 

@@ -33,6 +33,10 @@ export const METRIC = {
   findingsChanged: 'FindingsChanged',
   findingsResolved: 'FindingsResolved',
   notificationsSent: 'NotificationsSent',
+  /** Alerts a sink failed to take earlier, sent again by this run. */
+  alertsRedelivered: 'AlertsRedelivered',
+  /** Alerts some sink still owes at the end of a run: each is retried by the next run of its scope. */
+  pendingAlerts: 'PendingAlerts',
   remediationActions: 'RemediationActions',
   remediationBlocked: 'RemediationBlocked',
   stageFailures: 'StageFailures',

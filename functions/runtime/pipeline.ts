@@ -5,6 +5,7 @@ import {
   VpcGuardError,
   addDnsAttributes,
   applyRemediation,
+  asffFindingId,
   classifyAwsError,
   collectNetworkSnapshot,
   describeAwsError,
@@ -22,6 +23,8 @@ import {
   renderRecordEvents,
   renderSnsMessages,
   type ActionOutcome,
+  type AlertSink,
+  type AlertingTransition,
   type AwsErrorKind,
   type Evaluation,
   type FindingChangeOptions,
@@ -44,7 +47,9 @@ import { METRIC, countMetric, logger } from './observability';
  * -> record events -> verify and notify the outcome. Reads run side by side, so one VPC's decision
  * takes two sequential round trips. Every sink runs even when another failed; each failure is kept,
  * logged with account, region and VPCs, and raised at the end as one {@link PipelineError}: a partial
- * failure never hides what worked, and never passes for success.
+ * failure never hides what worked, and never passes for success. An alert a sink failed to take stays
+ * owed on its finding's item (the outbox of the findings store), and the next run of its scope sends
+ * it again to that sink alone: the retry of the failed invocation, or the next event or sweep.
  */
 
 /** What started the run: it goes into every notification. */
@@ -106,6 +111,10 @@ export interface TargetReport {
     readonly changed: number;
     readonly resolved: number;
     readonly superseded: number;
+    /** Alerts earlier runs recorded but some sink did not take, sent again by this run. */
+    readonly redelivered: number;
+    /** Alerts this run held that some sink still owes at its end: a later run sends them again. */
+    readonly pendingAlerts: number;
   } | null;
   readonly published: { readonly sns: number; readonly securityHub: number };
   readonly configEvaluations: number;
@@ -430,6 +439,7 @@ export async function processSnapshot(
       evaluations,
       stored: prefetched.stored ?? store.load(scope),
       context: { plan, trigger: request.trigger },
+      redeliver: true,
       failures,
     });
   }
@@ -479,9 +489,10 @@ export async function processSnapshot(
     }
   }
 
+  const pendingAlerts = alerted ? countPendingAlerts(alerted, where) : 0;
   return {
     ...summary,
-    transitions: alerted?.transitions ?? null,
+    transitions: alerted ? { ...alerted.transitions, pendingAlerts } : null,
     published: alerted?.published ?? { sns: 0, securityHub: 0 },
     configEvaluations,
     remediation,
@@ -571,14 +582,21 @@ interface DiffRequest {
   readonly evaluations: readonly Evaluation[];
   readonly stored: Promise<StoredFinding[]>;
   readonly context: FindingChangeOptions;
+  /**
+   * Also send the alerts earlier runs left owed. The follow-up after remediation does not: what it
+   * did not change was just attempted by the same invocation.
+   */
+  readonly redeliver: boolean;
   readonly failures: FailureLog;
 }
 
 interface Alerted {
-  readonly transitions: NonNullable<TargetReport['transitions']>;
+  readonly transitions: Omit<NonNullable<TargetReport['transitions']>, 'pendingAlerts'>;
   readonly published: TargetReport['published'];
   /** The stored findings as this invocation left them: what it read, with what it wrote. */
   readonly stored: StoredFinding[];
+  /** Keys of the alerts this invocation held (recorded or took over), delivered or not. */
+  readonly held: readonly string[];
 }
 
 function mergeAlerted(first: Alerted, second: Alerted): Alerted {
@@ -588,35 +606,67 @@ function mergeAlerted(first: Alerted, second: Alerted): Alerted {
       changed: first.transitions.changed + second.transitions.changed,
       resolved: first.transitions.resolved + second.transitions.resolved,
       superseded: first.transitions.superseded + second.transitions.superseded,
+      redelivered: first.transitions.redelivered + second.transitions.redelivered,
     },
     published: {
       sns: first.published.sns + second.published.sns,
       securityHub: first.published.securityHub + second.published.securityHub,
     },
     stored: second.stored,
+    held: [...new Set([...first.held, ...second.held])],
   };
 }
 
-/** The stored findings after the applied transitions: each recorded transition's entry replaces the old. */
+/**
+ * Counts (metric and log) the alerts this invocation held that some sink still owes at its end. Each
+ * is retried by every later run of its scope until a sink takes it, or, resolved, until its TTL.
+ */
+function countPendingAlerts(
+  alerted: Alerted,
+  where: { accountId: string; region: string; vpcIds: readonly string[] },
+): number {
+  const byKey = new Map(alerted.stored.map((entry) => [entry.key, entry]));
+  const owed = alerted.held
+    .map((key) => byKey.get(key))
+    .filter((entry) => entry?.pendingAlert !== undefined);
+  countMetric(METRIC.pendingAlerts, owed.length);
+  if (owed.length > 0) {
+    logger.warn('alerts still owed: a later run sends them again', {
+      ...where,
+      pendingAlerts: owed.length,
+      alerts: owed.slice(0, 20).map((entry) => ({
+        key: entry!.key,
+        transition: entry!.pendingAlert!.transition,
+        sinks: entry!.pendingAlert!.sinks,
+      })),
+    });
+  }
+  return owed.length;
+}
+
+/** The stored findings after this run: each entry it wrote replaces the one it read. */
 function storedAfter(
   stored: readonly StoredFinding[],
-  applied: FindingTransitions,
+  written: readonly StoredFinding[],
 ): StoredFinding[] {
   const byKey = new Map(stored.map((entry) => [entry.key, entry]));
-  for (const transition of [
-    ...applied.opened,
-    ...applied.changed,
-    ...applied.resolved,
-    ...applied.unchanged,
-  ]) {
-    byKey.set(transition.key, transition.record);
-  }
+  for (const record of written) byKey.set(record.key, record);
   return [...byKey.values()];
+}
+
+/** The sinks this deployment alerts through. */
+function configuredSinks(deps: Dependencies): AlertSink[] {
+  const sinks: AlertSink[] = [];
+  if (deps.config.topicArn !== null) sinks.push('sns');
+  if (deps.config.securityHub) sinks.push('securityhub');
+  return sinks;
 }
 
 /**
  * Diffs the evaluations against the stored findings, records the transitions (conditional writes:
- * of two invocations racing on a VPC, one alerts), and publishes those this invocation recorded.
+ * of two invocations racing on a VPC, one alerts) with their alerts owed to every sink, takes over
+ * the alerts earlier runs left owed, publishes each alert to the sinks that owe it, and records which
+ * took it. What a sink did not take stays owed, for the next run.
  */
 async function diffAndNotify(deps: Dependencies, request: DiffRequest): Promise<Alerted | null> {
   const { scope, failures } = request;
@@ -635,58 +685,127 @@ async function diffAndNotify(deps: Dependencies, request: DiffRequest): Promise<
     failures.add('findings-load', where, error);
     return null;
   }
-  const transitions = diffFindings(stored, request.evaluations, scope, deps.clock());
-  const applied = await store.apply(transitions);
-  if (applied.failed.length > 0) {
-    const [first] = applied.failed;
+  const diff = diffFindings(stored, request.evaluations, scope, deps.clock());
+  const transitions = request.redeliver ? diff : { ...diff, undelivered: [] };
+  const sinks = configuredSinks(deps);
+  const applied = await store.apply(transitions, { sinks });
+  const owedKeys = new Set(transitions.undelivered.map((transition) => transition.key));
+  const [notRecorded, notTaken] = [
+    applied.failed.filter((failed) => !owedKeys.has(failed.transition.key)),
+    applied.failed.filter((failed) => owedKeys.has(failed.transition.key)),
+  ];
+  if (notRecorded.length > 0) {
+    const [first] = notRecorded;
     failures.push({
       stage: 'findings-store',
       ...where,
       kind: first!.errorKind,
-      message: `${applied.failed.length} finding transition(s) not recorded, so not alerted: ${first!.error}`,
-      items: applied.failed.length,
+      message: `${notRecorded.length} finding transition(s) not recorded, so not alerted: ${first!.error}`,
+      items: notRecorded.length,
     });
   }
-  countMetric(METRIC.findingsOpened, applied.applied.opened.length);
-  countMetric(METRIC.findingsChanged, applied.applied.changed.length);
-  countMetric(METRIC.findingsResolved, applied.applied.resolved.length);
-  const published = await notify(
+  if (notTaken.length > 0) {
+    const [first] = notTaken;
+    failures.push({
+      stage: 'findings-store',
+      ...where,
+      kind: first!.errorKind,
+      message: `${notTaken.length} owed alert(s) not taken over, so not sent again (still owed): ${first!.error}`,
+      items: notTaken.length,
+    });
+  }
+  const { opened, changed, resolved, undelivered } = applied.applied;
+  countMetric(METRIC.findingsOpened, opened.length);
+  countMetric(METRIC.findingsChanged, changed.length);
+  countMetric(METRIC.findingsResolved, resolved.length);
+  countMetric(METRIC.alertsRedelivered, undelivered.length);
+  const alerts: AlertingTransition[] = [...opened, ...changed, ...resolved, ...undelivered];
+  const { published, accepted } = await notify(
     deps,
-    applied.applied,
+    alerts,
+    sinks,
     request.evaluations,
     request.context,
     where,
     failures,
   );
+  const settled = await store.settleAlerts(
+    alerts.map((alert) => ({
+      record: alert.record,
+      // A sink switched off since the alert was recorded owes it no more.
+      delivered: (alert.record.pendingAlert?.sinks ?? []).filter(
+        (sink) => !sinks.includes(sink) || accepted[sink].has(alert.key),
+      ),
+    })),
+  );
+  if (settled.failed.length > 0) {
+    const [first] = settled.failed;
+    failures.push({
+      stage: 'findings-store',
+      ...where,
+      kind: first!.errorKind,
+      message: `${settled.failed.length} alert outcome(s) not recorded: those alerts stay owed and are sent again: ${first!.error}`,
+      items: settled.failed.length,
+    });
+  }
   return {
     transitions: {
-      opened: applied.applied.opened.length,
-      changed: applied.applied.changed.length,
-      resolved: applied.applied.resolved.length,
+      opened: opened.length,
+      changed: changed.length,
+      resolved: resolved.length,
       superseded: applied.superseded.length,
+      redelivered: undelivered.length,
     },
     published,
-    stored: storedAfter(stored, applied.applied),
+    stored: storedAfter(stored, [
+      ...applied.applied.unchanged.map((transition) => transition.record),
+      ...alerts.map((alert) => alert.record),
+      ...settled.settled,
+    ]),
+    held: alerts.filter((alert) => alert.record.pendingAlert !== undefined).map((a) => a.key),
   };
 }
 
-/** Publishes recorded transitions to SNS and Security Hub, side by side. */
+/** The alerts as the renderers take them, by kind. */
+function byKind(alerts: readonly AlertingTransition[]): FindingTransitions {
+  return {
+    opened: alerts.filter((alert) => alert.kind === 'opened'),
+    changed: alerts.filter((alert) => alert.kind === 'changed'),
+    resolved: alerts.filter((alert) => alert.kind === 'resolved'),
+    unchanged: [],
+    undelivered: [],
+  };
+}
+
+/** Which alerts (by finding key) each sink took. */
+type Accepted = Readonly<Record<AlertSink, Set<string>>>;
+
+/**
+ * Publishes each alert to the sinks that owe it (`record.pendingAlert.sinks`), SNS and Security Hub
+ * side by side, and says which alerts each sink took.
+ */
 async function notify(
   deps: Dependencies,
-  transitions: FindingTransitions,
+  alerts: readonly AlertingTransition[],
+  sinks: readonly AlertSink[],
   evaluations: readonly Evaluation[],
   context: FindingChangeOptions,
   where: { accountId: string; region: string; vpcIds: readonly string[] },
   failures: FailureLog,
-): Promise<TargetReport['published']> {
-  const alerting =
-    transitions.opened.length + transitions.changed.length + transitions.resolved.length;
-  if (alerting === 0) return { sns: 0, securityHub: 0 };
+): Promise<{ published: TargetReport['published']; accepted: Accepted }> {
+  const accepted: Accepted = { sns: new Set(), securityhub: new Set() };
+  const owedTo = (sink: AlertSink) =>
+    sinks.includes(sink)
+      ? alerts.filter((alert) => alert.record.pendingAlert?.sinks.includes(sink) ?? false)
+      : [];
+  const forSns = owedTo('sns');
+  const forSecurityHub = owedTo('securityhub');
   const toSns = async (): Promise<number> => {
     const topicArn = deps.config.topicArn;
-    if (topicArn === null) return 0;
-    const messages = renderSnsMessages(transitions, indexEvaluationsByVpc(evaluations), context);
+    if (topicArn === null || forSns.length === 0) return 0;
+    const messages = renderSnsMessages(byKind(forSns), indexEvaluationsByVpc(evaluations), context);
     const result = await publishToSns(deps.sns, topicArn, messages);
+    for (const sent of result.published) accepted.sns.add(sent.message.change.finding.key);
     if (result.failed.length > 0) {
       const [first] = result.failed;
       failures.push({
@@ -700,8 +819,8 @@ async function notify(
     return result.published.length;
   };
   const toSecurityHub = async (): Promise<number> => {
-    if (!deps.config.securityHub) return 0;
-    const findings = renderAsffFindings(transitions, evaluations, {
+    if (!deps.config.securityHub || forSecurityHub.length === 0) return 0;
+    const findings = renderAsffFindings(byKind(forSecurityHub), evaluations, {
       accountId: where.accountId,
       region: where.region,
     });
@@ -709,6 +828,13 @@ async function notify(
       deps.securityHubFor(where.accountId, where.region),
       findings,
     );
+    const rejected = new Set(result.failed.map((failed) => failed.id));
+    // A rejection without an id cannot be told apart: then no alert counts as taken.
+    if (!rejected.has('?')) {
+      for (const alert of forSecurityHub) {
+        if (!rejected.has(asffFindingId(alert.key))) accepted.securityhub.add(alert.key);
+      }
+    }
     if (result.failed.length > 0) {
       const [first] = result.failed;
       failures.push({
@@ -723,16 +849,16 @@ async function notify(
   };
   const [sns, securityHub] = await Promise.all([
     toSns().catch((error: unknown) => {
-      failures.add('sns', where, error, alerting);
+      failures.add('sns', where, error, forSns.length);
       return 0;
     }),
     toSecurityHub().catch((error: unknown) => {
-      failures.add('security-hub', where, error, alerting);
+      failures.add('security-hub', where, error, forSecurityHub.length);
       return 0;
     }),
   ]);
   countMetric(METRIC.notificationsSent, sns + securityHub);
-  return { sns, securityHub };
+  return { published: { sns, securityHub }, accepted };
 }
 
 /** Puts the record on the event bus (one event per VPC); returns how many EventBridge accepted. */
@@ -802,6 +928,7 @@ async function verifyAndNotify(
     evaluations: evaluate([after], request.policy, { now: deps.clock() }),
     stored: Promise.resolve(request.stored),
     context: { record: request.record, trigger: request.trigger },
+    redeliver: false,
     failures: request.failures,
   });
 }

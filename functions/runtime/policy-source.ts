@@ -7,7 +7,7 @@ import type { AwsCredentialIdentityProvider, Checksum, SourceData } from '@smith
 import {
   VpcGuardError,
   describeAwsError,
-  parseGuardPolicy,
+  parseGuardPolicyJson,
   partitionOf,
   type GuardPolicy,
 } from '@vpc-guard/shared';
@@ -15,7 +15,9 @@ import { describePolicySource, type PolicySource } from './config';
 
 /**
  * The policy of a running function: read from an SSM parameter, an S3 object or a bundled file, and
- * kept for a while, so that editing the policy takes effect within minutes without a deploy.
+ * kept for a while, so that editing the policy takes effect within minutes without a deploy. The text
+ * is JSON (the stack publishes the parameter as JSON; `vpc-guard invoke --policy` converts a YAML
+ * file): the functions bundle no YAML parser.
  */
 
 /** A policy larger than this is refused: the schema caps what is useful far below it. */
@@ -215,7 +217,7 @@ export class PolicyCache {
     const now = this.options.clock();
     const cached = this.entries.get(key);
     if (cached && now - cached.loadedAt < this.options.ttlSeconds * 1000) return cached.policy;
-    const policy = this.options.read(source).then((text) => parseGuardPolicy(text, key));
+    const policy = this.options.read(source).then((text) => parseGuardPolicyJson(text, key));
     const entry = { loadedAt: now, policy };
     this.entries.set(key, entry);
     policy.catch(() => {

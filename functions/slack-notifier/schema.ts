@@ -1,10 +1,13 @@
-import { JSONStringified } from '@aws-lambda-powertools/parser/helpers';
-import { SnsNotificationSchema, SnsRecordSchema } from '@aws-lambda-powertools/parser/schemas/sns';
 import { FindingChangeMessageSchema } from '@vpc-guard/shared';
-import { z } from 'zod';
+import * as z from 'zod';
+import {
+  JSONStringified,
+  SnsNotificationSchema,
+  SnsRecordSchema,
+} from '../runtime/event-envelopes';
 
 /**
- * The SNS event the notifier is subscribed with: Powertools' SNS schema, each message body decoded
+ * The SNS event the notifier is subscribed with: the SNS record schema (runtime/event-envelopes), each message body decoded
  * with `JSONStringified` and validated as a vpc-guard finding change.
  */
 const NotifierRecordSchema = SnsRecordSchema.extend({

@@ -1,5 +1,5 @@
-import { EventBridgeSchema } from '@aws-lambda-powertools/parser/schemas/eventbridge';
-import { z } from 'zod';
+import { EventBridgeSchema } from '../runtime/event-envelopes';
+import * as z from 'zod';
 import { EventIdSchema } from '../api-event/schema';
 
 /**

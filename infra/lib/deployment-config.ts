@@ -1,7 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { InputValidationError, parseGuardPolicy, parseOrThrow } from '@vpc-guard/shared';
-import { parse as parseYaml } from 'yaml';
+import {
+  InputValidationError,
+  guardPolicyAsJson,
+  parseGuardPolicyJson,
+  parseOrThrow,
+} from '@vpc-guard/shared';
 import { z } from 'zod';
 import { REPO_ROOT } from './paths';
 
@@ -316,9 +320,13 @@ function resolvePolicy(
   }
   const text = readFileSync(file, 'utf8');
   // Validated with the same schema the functions use, so a bad policy fails synth, not a cold start.
+  // Comments and layout are for people; the parameter holds the data as compact JSON, the one form
+  // the functions read (they bundle no YAML parser).
+  let value: string;
   let organizationId: string;
   try {
-    organizationId = parseGuardPolicy(text, shown).organization.id;
+    value = guardPolicyAsJson(text, shown);
+    organizationId = parseGuardPolicyJson(value, shown).organization.id;
   } catch (error) {
     if (error instanceof InputValidationError) {
       throw new InputValidationError(
@@ -332,8 +340,6 @@ function resolvePolicy(
     }
     throw error;
   }
-  // Comments and layout are for people; the parameter holds the data, compact.
-  const value = JSON.stringify(parseYaml(text));
   const bytes = Buffer.byteLength(value, 'utf8');
   if (bytes > SSM_ADVANCED_MAX_BYTES) {
     throw problem(

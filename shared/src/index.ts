@@ -2,6 +2,7 @@ export * from './errors';
 export * from './snapshot/schema';
 export * from './snapshot/file';
 export * from './policy/schema';
+export * from './policy/json';
 export * from './policy/load';
 export * from './policy/resolve';
 export * from './policy/exemption';

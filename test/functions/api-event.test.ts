@@ -173,6 +173,8 @@ describe('api-event: CloudTrail EC2 calls', () => {
       changed: 0,
       resolved: 0,
       superseded: 0,
+      redelivered: 0,
+      pendingAlerts: 0,
     });
     expect(publishedEntries()).toHaveLength(first);
     expect(mocks.securityHub.commandCalls(BatchImportFindingsCommand)).toHaveLength(1);

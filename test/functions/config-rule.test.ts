@@ -23,6 +23,7 @@ import {
   fixtureText,
   loadEvent,
   mocks,
+  policyJson,
   resetMocks,
   type HarnessOptions,
 } from './support/harness';
@@ -402,7 +403,10 @@ describe('config-rule: rule parameters', () => {
   it('reads the policy from the location a rule parameter names', async () => {
     // Prepare
     const harness = ruleHarness();
-    harness.parameters.set('/team-a/vpc-guard-policy', fixtureText('events/policy.yaml'));
+    harness.parameters.set(
+      '/team-a/vpc-guard-policy',
+      policyJson(fixtureText('events/policy.yaml')),
+    );
     const event = loadEvent('config-rule/vpc-change.json');
     event['ruleParameters'] = JSON.stringify({ policySource: 'ssm:/team-a/vpc-guard-policy' });
 

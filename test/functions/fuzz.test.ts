@@ -143,7 +143,8 @@ function mutate(
         else delete holder[found.key];
         break;
       case 'replace':
-        holder[found.key] = mutation.value;
+        // A copy: the same generated value may be inserted twice, and must never contain itself.
+        holder[found.key] = structuredClone(mutation.value);
         break;
       case 'retype':
         holder[found.key] = RETYPED[mutation.cut % RETYPED.length]!;
@@ -156,7 +157,7 @@ function mutate(
         break;
       case 'add-key': {
         const object = asObject(current);
-        if (object) object[`unexpected${mutation.cut}`] = mutation.value;
+        if (object) object[`unexpected${mutation.cut}`] = structuredClone(mutation.value);
         break;
       }
     }

@@ -1,4 +1,5 @@
 import 'aws-sdk-client-mock-vitest/extend';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PutEvaluationsCommand } from '@aws-sdk/client-config-service';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
@@ -78,9 +79,10 @@ describe('vpc-guard invoke', () => {
 
     // Assess
     expect(code).toBe(0);
-    expect(process.env['POLICY_SOURCE']).toBe(
-      `file:${REPO_ROOT}test/fixtures/events/policy.yaml`.replace('//', '/'),
-    );
+    // The YAML file was handed to the function as JSON, in a scratch file removed afterwards.
+    const source = process.env['POLICY_SOURCE'] ?? '';
+    expect(source).toMatch(/^file:.*vpc-guard-invoke-.*policy\.json$/);
+    expect(existsSync(source.slice('file:'.length))).toBe(false);
     expect(JSON.parse(context.stdout.join(''))).toMatchObject({
       messageType: 'ConfigurationItemChangeNotification',
       resource: { type: 'AWS::EC2::VPC', id: 'vpc-0aa00000000000001' },
@@ -183,6 +185,17 @@ describe('vpc-guard invoke', () => {
       /no\/such\/event\.json: cannot read the event file/,
     ],
     [['invoke', 'sweep', '--event', `${EVENTS}/policy.yaml`], /policy\.yaml: not valid JSON/],
+    [
+      [
+        'invoke',
+        'sweep',
+        '--event',
+        `${EVENTS}/sweep/scheduled-event.json`,
+        '--policy',
+        `${EVENTS}/sweep/scheduled-event.json`,
+      ],
+      /sweep\/scheduled-event\.json: \d+ problems/,
+    ],
     [
       ['invoke', 'lambda', '--event', `${EVENTS}/sweep/scheduled-event.json`],
       /value 'lambda' is invalid for argument 'function'/,

@@ -1,6 +1,7 @@
 import 'aws-sdk-client-mock-vitest/extend';
+import { rmSync, writeFileSync } from 'node:fs';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import { InputValidationError, type AssumeRoleOptions } from '@vpc-guard/shared';
+import { InputValidationError, type AssumeRoleOptions, type GuardPolicy } from '@vpc-guard/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   loadRuntimeConfig,
@@ -16,6 +17,7 @@ import {
   FunctionHarness,
   fixtureText,
   mocks,
+  policyJson,
   resetMocks,
 } from './support/harness';
 
@@ -140,7 +142,7 @@ describe('runtime dependencies: the policy', () => {
     await harness.deps.policy();
     await harness.deps.policy();
     now += 301_000;
-    harness.parameters.set(POLICY_PARAMETER, fixtureText('events/policy-auto.yaml'));
+    harness.parameters.set(POLICY_PARAMETER, policyJson(fixtureText('events/policy-auto.yaml')));
     const edited = await harness.deps.policy();
 
     // Assess
@@ -166,22 +168,43 @@ describe('runtime dependencies: the policy', () => {
     await expect(first).rejects.toThrow(
       /ssm:\/vpc-guard\/policy: assign\.default: expected the name of a profile/,
     );
-    harness.parameters.set(POLICY_PARAMETER, fixtureText('events/policy.yaml'));
+    harness.parameters.set(POLICY_PARAMETER, policyJson(fixtureText('events/policy.yaml')));
     await expect(harness.deps.policy()).resolves.toMatchObject({ version: 1 });
   });
 
   it('reads a bundled policy file relative to the working directory', async () => {
-    // Prepare
+    // Prepare: a JSON policy file, as `vpc-guard invoke --policy` writes one.
+    const path = 'node_modules/.vg-runtime-policy-auto.json';
+    writeFileSync(path, policyJson(fixtureText('events/policy-auto.yaml')));
+    const harness = new FunctionHarness({ env: { POLICY_SOURCE: `file:${path}` } });
+
+    // Act
+    let policy: GuardPolicy;
+    try {
+      policy = await harness.deps.policy();
+    } finally {
+      rmSync(path, { force: true });
+    }
+
+    // Assess
+    expect(policy.profiles['regulated']?.remediation.mode).toBe('auto');
+    expect(mocks.ssm.calls()).toHaveLength(0);
+  });
+
+  it('refuses a YAML policy, saying that the functions read JSON', async () => {
+    // Prepare: the functions bundle no YAML parser; the stack publishes JSON.
     const harness = new FunctionHarness({
       env: { POLICY_SOURCE: 'file:test/fixtures/events/policy-auto.yaml' },
     });
 
     // Act
-    const policy = await harness.deps.policy();
+    const policy = harness.deps.policy();
 
     // Assess
-    expect(policy.profiles['regulated']?.remediation.mode).toBe('auto');
-    expect(mocks.ssm.calls()).toHaveLength(0);
+    await expect(policy).rejects.toThrow(InputValidationError);
+    await expect(policy).rejects.toThrow(
+      /file:test\/fixtures\/events\/policy-auto\.yaml: not valid JSON .*the functions read the policy as JSON/,
+    );
   });
 
   it('reads an S3 policy with a SigV4-signed GET, virtual-hosted', async () => {

@@ -83,7 +83,8 @@ describe('GuardStack (standalone)', () => {
           POWERTOOLS_SERVICE_NAME: 'vpc-guard',
           POWERTOOLS_METRICS_NAMESPACE: 'VpcGuard',
           POWERTOOLS_LOG_LEVEL: 'INFO',
-          NODE_OPTIONS: '--enable-source-maps',
+          // Source maps are not enabled at cold start (docs/PERFORMANCE.md).
+          NODE_OPTIONS: Match.absent(),
         }),
       },
     });

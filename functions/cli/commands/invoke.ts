@@ -1,7 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InputValidationError } from '@vpc-guard/shared';
+import { InputValidationError, guardPolicyAsJson } from '@vpc-guard/shared';
 import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
 import { FUNCTION_ENTRIES } from '../../runtime/bundling';
 import { FUNCTION_NAMES, type FunctionName } from '../../runtime/config';
@@ -13,7 +14,9 @@ import { CliInputError, EXIT_CODES, type CliContext, type ExitCode } from '../co
  * `vpc-guard invoke <function> --event FILE`: runs a Lambda handler here, the real module with a
  * Lambda-like context, against whatever AWS the SDK is pointed at (credentials from the standard
  * chain, `AWS_ENDPOINT_URL` honoured), so a real event can be replayed before deploying. The
- * function's environment comes from this process's; `--policy FILE` sets POLICY_SOURCE to the file.
+ * function's environment comes from this process's; `--policy FILE` (YAML or JSON) is validated,
+ * written as JSON to a scratch file (the functions read JSON, as the stack publishes it) and
+ * POLICY_SOURCE set to that file.
  */
 
 /** The options of `vpc-guard invoke`, as commander parses them. */
@@ -54,6 +57,24 @@ export function regionOfEvent(event: unknown): string | undefined {
 function nonCompliantIn(result: unknown): boolean {
   const report = (result as { report?: { targets?: { nonCompliant?: number }[] } } | null)?.report;
   return (report?.targets ?? []).some((target) => (target.nonCompliant ?? 0) > 0);
+}
+
+/**
+ * The policy file given with `--policy`, validated and written as JSON (the form the functions read)
+ * into a scratch directory; returns that file. Errors name the file as the user gave it.
+ */
+async function writePolicyAsJson(path: string, context: CliContext, directory: string) {
+  let text: string;
+  try {
+    text = await readFile(resolve(context.cwd, path), 'utf8');
+  } catch (error) {
+    throw new CliInputError(`${path}: cannot read the policy file (${(error as Error).message})`, {
+      cause: error,
+    });
+  }
+  const file = join(directory, 'policy.json');
+  await writeFile(file, guardPolicyAsJson(text, path), 'utf8');
+  return file;
 }
 
 async function readEvent(path: string, context: CliContext): Promise<unknown> {
@@ -105,9 +126,9 @@ export async function runInvoke(
   // The function reads its environment at cold start, from this process: set what the flags say.
   const region = context.env['AWS_REGION'] ?? regionOfEvent(event);
   if (region !== undefined) process.env['AWS_REGION'] = region;
-  if (options.policy !== undefined) {
-    process.env['POLICY_SOURCE'] = `file:${resolve(context.cwd, options.policy)}`;
-  }
+  const policy = options.policy;
+  const scratch =
+    policy === undefined ? undefined : await mkdtemp(join(tmpdir(), 'vpc-guard-invoke-'));
   const entry = pathToFileURL(resolve(context.repoRoot, FUNCTION_ENTRIES[functionName])).href;
   const lambdaContext = createLocalContext({
     functionName: `vpc-guard-${functionName}`,
@@ -116,6 +137,9 @@ export async function runInvoke(
     clock: () => context.now().getTime(),
   });
   try {
+    if (policy !== undefined && scratch !== undefined) {
+      process.env['POLICY_SOURCE'] = `file:${await writePolicyAsJson(policy, context, scratch)}`;
+    }
     const result = await withLogsOnStderr(context, async () => {
       const module = (await import(entry)) as { handler: LambdaHandler };
       return module.handler(event, lambdaContext);
@@ -133,6 +157,8 @@ export async function runInvoke(
       return EXIT_CODES.usage;
     }
     throw error;
+  } finally {
+    if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
   }
 }
 
@@ -168,7 +194,7 @@ export function registerInvokeCommand(
     .addOption(
       new Option(
         '-p, --policy <file>',
-        'evaluate with this policy file (sets POLICY_SOURCE=file:...)',
+        'evaluate with this policy file, YAML or JSON (sets POLICY_SOURCE to a JSON copy)',
       ),
     )
     .addOption(

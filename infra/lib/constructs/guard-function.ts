@@ -30,9 +30,8 @@ export const ESM_REQUIRE_BANNER: string = GUARD_FUNCTION_BUNDLING.banner.js;
  * ones the bundle benchmark measures), in NodejsFunction's terms. ESM, minified, `module` before
  * `main` (the SDK's ESM build: smaller and faster to import than its CJS build), the createRequire
  * banner, the AWS SDK bundled (pinned, and faster to import than the runtime's copy), no legal
- * comments, no metafile (it would land in the zip). Added here: linked source maps without the
- * sources (stack traces map back to files and lines; the map stays small to parse at cold start),
- * and local esbuild, never Docker.
+ * comments, no metafile (it would land in the zip), a linked source map without the sources (stack
+ * traces can be mapped back to files and lines). Added here: local esbuild, never Docker.
  */
 export const GUARD_BUNDLING: BundlingOptions = {
   format: GUARD_FUNCTION_BUNDLING.format === 'esm' ? OutputFormat.ESM : OutputFormat.CJS,
@@ -40,7 +39,7 @@ export const GUARD_BUNDLING: BundlingOptions = {
   minify: GUARD_FUNCTION_BUNDLING.minify,
   sourceMap: GUARD_FUNCTION_BUNDLING.sourcemap,
   sourceMapMode: SourceMapMode.DEFAULT,
-  sourcesContent: false,
+  sourcesContent: GUARD_FUNCTION_BUNDLING.sourcesContent,
   mainFields: [...GUARD_FUNCTION_BUNDLING.mainFields],
   banner: ESM_REQUIRE_BANNER,
   externalModules: [...GUARD_FUNCTION_BUNDLING.external],
@@ -84,7 +83,7 @@ export interface GuardFunctionProps {
    * stack decides which role each function runs as. Log, X-Ray and DLQ permissions are added here.
    */
   readonly role: IRole;
-  /** Environment variables, on top of the Powertools and source-map settings. @default - none */
+  /** Environment variables, on top of the Powertools settings. @default - none */
   readonly environment?: Readonly<Record<string, string>>;
   /** Memory in MB (CPU scales with it). @default 512 */
   readonly memorySize?: number;
@@ -151,8 +150,9 @@ export class GuardFunction extends Construct {
         POWERTOOLS_SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE,
         POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
-        // Stack traces point into the TypeScript sources (the bundle ships a linked source map).
-        NODE_OPTIONS: '--enable-source-maps',
+        // No NODE_OPTIONS=--enable-source-maps: Node would read and parse the source map at every cold
+        // start (+12-20 ms, docs/PERFORMANCE.md). Stack traces are mapped offline with the map in the
+        // zip, or a function is given NODE_OPTIONS=--enable-source-maps while someone debugs it.
         ...props.environment,
       },
     });

@@ -14,6 +14,33 @@ export const RESOLVED_RETENTION_DAYS = 30;
 
 export type StoredFindingState = 'open' | 'resolved';
 
+/** The sinks an alert goes to. Each accepts or fails it on its own, so each is owed on its own. */
+export const ALERT_SINKS = ['sns', 'securityhub'] as const;
+export type AlertSink = (typeof ALERT_SINKS)[number];
+
+/**
+ * The alert of the last recorded transition, while some sinks still owe it (the outbox). It is
+ * written with the transition, in the same conditional write, and cleared sink by sink as each
+ * accepts it; a run that finds it re-delivers it. So a sink that fails after the transition was
+ * recorded delays the alert, and never loses it.
+ */
+export interface PendingAlert {
+  /** New with every recorded transition: clears and re-delivery claims apply to this alert only. */
+  readonly id: string;
+  readonly transition: 'opened' | 'changed' | 'resolved';
+  /** The sinks that have not accepted it yet; never empty (a delivered alert is removed). */
+  readonly sinks: readonly AlertSink[];
+  /** For `changed`: what changed, as the first delivery said. */
+  readonly changes?: readonly FindingChangeField[];
+  /** For `changed`: the severity before, when it changed. */
+  readonly previousSeverity?: Severity;
+  /**
+   * Epoch seconds until which one invocation holds the delivery: the one that recorded it, or the one
+   * that took it over. Another invocation re-delivers only after that, so two never both send it.
+   */
+  readonly leaseUntil?: number;
+}
+
 /**
  * Why a finding resolved. `fixed`: the VPC was evaluated and the finding is gone. `exempt`: the VPC
  * now carries a valid exemption, which suppresses its findings. `vpc-gone`: the VPC was in scope but
@@ -47,6 +74,8 @@ export interface StoredFinding {
   readonly resolution?: ResolutionReason;
   /** Epoch seconds after which DynamoDB may delete a resolved entry (its TTL attribute). */
   readonly expiresAt?: number;
+  /** The alert some sinks still owe; absent once every sink accepted it. */
+  readonly pendingAlert?: PendingAlert;
 }
 
 /**
@@ -114,12 +143,24 @@ export interface UnchangedTransition {
 export type FindingTransition =
   OpenedTransition | ChangedTransition | ResolvedTransition | UnchangedTransition;
 
-/** The outcome of {@link diffFindings}, by kind. Only `opened`, `changed` and `resolved` alert. */
+/** A transition that alerts. */
+export type AlertingTransition = OpenedTransition | ChangedTransition | ResolvedTransition;
+
+/**
+ * The outcome of {@link diffFindings}, by kind. `opened`, `changed` and `resolved` are new and alert;
+ * `undelivered` are alerts recorded earlier that some sinks still owe (see {@link PendingAlert}).
+ */
 export interface FindingTransitions {
   readonly opened: readonly OpenedTransition[];
   readonly changed: readonly ChangedTransition[];
   readonly resolved: readonly ResolvedTransition[];
   readonly unchanged: readonly UnchangedTransition[];
+  /**
+   * Alerts an earlier run recorded that some sinks have not accepted: nothing to record, only to
+   * send again, to the sinks in `record.pendingAlert.sinks`. Each is rebuilt from the stored entry
+   * (`record` is that entry), so it says what the first delivery said, with the same time.
+   */
+  readonly undelivered: readonly AlertingTransition[];
 }
 
 /** Options of {@link diffFindings}. */
@@ -236,12 +277,48 @@ function changedFields(previous: StoredFinding, record: StoredFinding): FindingC
   return fields;
 }
 
+/** The entry without its outbox (a new transition supersedes an alert still owed, with its own). */
+export function withoutPendingAlert(record: StoredFinding): StoredFinding {
+  const copy: { -readonly [K in keyof StoredFinding]: StoredFinding[K] } = { ...record };
+  delete copy.pendingAlert;
+  return copy;
+}
+
+/**
+ * The alert a stored open entry still owes, rebuilt from the entry: the finding as seen now (its
+ * digest is the stored one, so it is the finding the alert was about) and the stored record, whose
+ * `lastSeen` is the time of the transition (entries that owe an alert are never touched).
+ */
+function owedOpenAlert(
+  before: StoredFinding,
+  pending: PendingAlert,
+  finding: Finding,
+): OpenedTransition | ChangedTransition {
+  if (pending.transition !== 'changed') {
+    return { kind: 'opened', key: before.key, finding, record: before, previous: null };
+  }
+  return {
+    kind: 'changed',
+    key: before.key,
+    finding,
+    record: before,
+    // Only the severity of the entry before is part of the alert; the rest is gone.
+    previous: { ...before, severity: pending.previousSeverity ?? before.severity },
+    changes: [...(pending.changes ?? [])],
+  };
+}
+
 /**
  * Compares the stored findings with the current evaluations and says what opened, changed, resolved
  * or stayed the same. Only stored findings inside `scope` are considered, so a partial scan never
  * resolves what it did not look at; an evaluation outside `scope` is a caller error and throws. A VPC
  * with a valid exemption resolves its open findings with reason `exempt` and opens none. Stored
  * entries already resolved are reopened when the finding comes back.
+ *
+ * A stored entry that still owes an alert ({@link PendingAlert}) is owed it again in `undelivered`
+ * when nothing new happened to it: an open finding seen as it was (not `unchanged`), or a resolved
+ * one that stays away. When something new happened (it changed, resolved, or came back), the new
+ * transition carries the news, with an alert of its own for every sink, and the owed one is dropped.
  *
  * @throws InputValidationError when an evaluation lies outside `scope` or `now` is not a valid date.
  */
@@ -270,6 +347,7 @@ export function diffFindings(
   const opened: OpenedTransition[] = [];
   const changed: ChangedTransition[] = [];
   const unchanged: UnchangedTransition[] = [];
+  const undelivered: AlertingTransition[] = [];
   const seen = new Set<string>();
   for (const evaluation of current) {
     // An exempt VPC reports nothing: its stored findings resolve below.
@@ -298,6 +376,8 @@ export function diffFindings(
           previous: before,
           changes: changedFields(before, record),
         });
+      } else if (before.pendingAlert !== undefined) {
+        undelivered.push(owedOpenAlert(before, before.pendingAlert, finding));
       } else {
         unchanged.push({ kind: 'unchanged', key: finding.key, finding, record, previous: before });
       }
@@ -306,9 +386,25 @@ export function diffFindings(
 
   const resolved: ResolvedTransition[] = [];
   for (const before of stored.values()) {
-    if (before.state !== 'open' || seen.has(before.key)) continue;
+    if (seen.has(before.key)) continue;
     const evaluation = evaluationByVpc.get(before.vpcId);
     const exempt = evaluation?.exemption.state === 'valid';
+    const suppressed = exempt
+      ? (evaluation.suppressedFindings.find((item) => item.key === before.key) ?? null)
+      : null;
+    if (before.state === 'resolved') {
+      // Resolved and still away: only an alert it still owes is left to do.
+      if (before.pendingAlert === undefined) continue;
+      undelivered.push({
+        kind: 'resolved',
+        key: before.key,
+        reason: before.resolution ?? 'fixed',
+        record: before,
+        previous: before,
+        finding: before.resolution === 'exempt' ? suppressed : null,
+      });
+      continue;
+    }
     const reason: ResolutionReason =
       evaluation === undefined ? 'vpc-gone' : exempt ? 'exempt' : 'fixed';
     resolved.push({
@@ -316,11 +412,9 @@ export function diffFindings(
       key: before.key,
       reason,
       previous: before,
-      finding: exempt
-        ? (evaluation.suppressedFindings.find((item) => item.key === before.key) ?? null)
-        : null,
+      finding: suppressed,
       record: {
-        ...before,
+        ...withoutPendingAlert(before),
         state: 'resolved',
         resolvedAt: at,
         resolution: reason,
@@ -329,7 +423,8 @@ export function diffFindings(
     });
   }
   resolved.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { opened, changed, resolved, unchanged };
+  undelivered.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { opened, changed, resolved, unchanged, undelivered };
 }
 
 /** Counts by kind, for logs and metrics. */

@@ -6,25 +6,33 @@ import {
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import { randomUUID } from 'node:crypto';
+import * as z from 'zod';
 import { awsErrorCode, classifyAwsError, describeAwsError, type AwsErrorKind } from '../aws/errors';
 import { InputValidationError, parseOrThrow } from '../errors';
 import { RULE_IDS, SEVERITIES } from '../rules/types';
-import type {
-  ChangedTransition,
-  FindingScope,
-  FindingTransition,
-  FindingTransitions,
-  OpenedTransition,
-  ResolvedTransition,
-  StoredFinding,
-  UnchangedTransition,
+import {
+  ALERT_SINKS,
+  type AlertSink,
+  type AlertingTransition,
+  type ChangedTransition,
+  type FindingScope,
+  type FindingTransition,
+  type FindingTransitions,
+  type OpenedTransition,
+  type PendingAlert,
+  type ResolvedTransition,
+  type StoredFinding,
+  type UnchangedTransition,
+  withoutPendingAlert,
 } from './state';
 
 /**
  * The findings table (DynamoDB): one item per finding key, plus event-id claims for replay dedupe.
  * Every write that leads to an alert is conditional on what this invocation read, so two invocations
- * racing on the same VPC (a CloudTrail event and the Config rule, say) alert once between them.
+ * racing on the same VPC (a CloudTrail event and the Config rule, say) alert once between them. The
+ * alert itself is an outbox on the item: written with the transition, cleared sink by sink once each
+ * sink accepted it, so a sink that fails after the transition was recorded never loses the alert.
  */
 
 /**
@@ -33,9 +41,16 @@ import type {
  * - partition key `pk` (String): the finding key `accountId/region/vpcId/ruleId/subject`, or
  *   `event#<eventId>` for a replay claim. No sort key.
  * - GSI `open-by-scope`: partition key `scope` (String, `accountId/region`), sort key `vpcId`
- *   (String), projection ALL. Sparse: only open findings carry `scope` (resolving removes it), so the
- *   index holds exactly the open findings and a query never reads resolved or claim items.
- * - TTL attribute `expiresAt` (Number, epoch seconds): on resolved findings and event claims.
+ *   (String), projection ALL. Sparse: only open findings, and resolved ones whose alert is still owed,
+ *   carry `scope` (removed once the resolved alert is delivered), so a query reads what a run must
+ *   act on and never claim items or settled resolved ones.
+ * - TTL attribute `expiresAt` (Number, epoch seconds): on resolved findings and event claims. It also
+ *   bounds the retries of a resolved alert that no sink will take.
+ * - Outbox attributes of a finding whose last transition's alert some sink still owes, all removed
+ *   once every sink accepted it: `pendingAlert` (Map: `id`, `transition`, and for `changed` `changes`
+ *   and `previousSeverity`), `pendingSinks` (String Set: `sns`, `securityhub`; a sink is deleted
+ *   from it when it accepts the alert) and `alertLeaseUntil` (Number, epoch seconds: the invocation
+ *   delivering it holds it until then).
  * - On-demand billing; encryption and point-in-time recovery are the stack's choice.
  */
 export const FINDINGS_TABLE_SCHEMA = {
@@ -55,8 +70,16 @@ export interface FindingsStoreOptions {
   readonly tableName: string;
   /** Writes in flight at once during `apply`. @default 8 */
   readonly concurrency?: number;
-  /** The clock for event claims. @default - the system clock */
+  /** The clock for event claims and alert leases. @default - the system clock */
   readonly clock?: () => Date;
+  /**
+   * Seconds an invocation holds the delivery of an alert it recorded or took over. Past that, another
+   * may deliver it: the holder died before it could say how delivery went.
+   * @default 900 - the longest a Lambda invocation runs
+   */
+  readonly alertLeaseSeconds?: number;
+  /** Makes the id of each new alert. @default - a random UUID */
+  readonly alertId?: () => string;
 }
 
 /** Options of {@link FindingsStore.apply}. */
@@ -67,6 +90,12 @@ export interface ApplyTransitionsOptions {
    * @default false
    */
   readonly touchUnchanged?: boolean;
+  /**
+   * The sinks alerts go to. Each recorded transition's item is marked as owing its alert to them
+   * ({@link PendingAlert}), in the same write, until {@link FindingsStore.settleAlerts} says they
+   * accepted it. @default [] - nothing is marked, nothing is re-delivered later
+   */
+  readonly sinks?: readonly AlertSink[];
 }
 
 /** A write that failed for a reason other than losing the race. */
@@ -78,18 +107,52 @@ export interface FailedFindingWrite {
 
 /** What {@link FindingsStore.apply} did. */
 export interface ApplyTransitionsResult {
-  /** The transitions this invocation recorded: alert on these, and only these. */
+  /**
+   * The transitions this invocation recorded, and the undelivered alerts it took over: alert on
+   * these, and only these, to the sinks in `record.pendingAlert.sinks` (when sinks were given). Each
+   * `record` is the item as written, with the alert this invocation now holds.
+   */
   readonly applied: FindingTransitions;
   /**
    * Transitions that lost a conditional write: another invocation recorded the same change first
-   * (and alerts on it), or the entry moved on since it was read. Not an error; no alert.
+   * (and alerts on it), or the entry moved on since it was read; undelivered alerts another
+   * invocation is delivering, or that a newer transition replaced. Not an error; no alert.
    */
   readonly superseded: readonly FindingTransition[];
   /** Writes that failed (throttled after the SDK's retries, access denied, ...): no alert was sent. */
   readonly failed: readonly FailedFindingWrite[];
 }
 
+/** What a run did with an alert it held: which sinks accepted it. */
+export interface AlertDelivery {
+  /** The item as {@link FindingsStore.apply} returned it, with the alert this invocation holds. */
+  readonly record: StoredFinding;
+  /** Sinks that accepted the alert, or no longer need it (switched off). */
+  readonly delivered: readonly AlertSink[];
+}
+
+/** An alert whose delivery could not be written down: it will be sent again. */
+export interface FailedAlertSettle {
+  readonly record: StoredFinding;
+  readonly errorKind: AwsErrorKind;
+  readonly error: string;
+}
+
+/** What {@link FindingsStore.settleAlerts} did. */
+export interface SettleAlertsResult {
+  /** The items as now stored: `pendingAlert` without the sinks that accepted it, or gone. */
+  readonly settled: readonly StoredFinding[];
+  /** The alert was replaced by a newer transition, or another invocation took it over. */
+  readonly superseded: readonly StoredFinding[];
+  readonly failed: readonly FailedAlertSettle[];
+}
+
 const STATE_NAMES = { '#state': 'state', '#digest': 'digest' } as const;
+const ALERT_NAMES = {
+  '#pendingAlert': 'pendingAlert',
+  '#id': 'id',
+  '#alertLeaseUntil': 'alertLeaseUntil',
+} as const;
 
 const StoredFindingItemSchema = z.object({
   pk: z.string().min(1),
@@ -110,21 +173,63 @@ const StoredFindingItemSchema = z.object({
   resolvedAt: z.string().optional(),
   resolution: z.enum(['fixed', 'exempt', 'vpc-gone']).optional(),
   expiresAt: z.number().optional(),
+  pendingAlert: z
+    .object({
+      id: z.string().min(1),
+      transition: z.enum(['opened', 'changed', 'resolved']),
+      changes: z.array(z.enum(['severity', 'evidence', 'message'])).optional(),
+      previousSeverity: z.enum(SEVERITIES).optional(),
+    })
+    .optional(),
+  // A String Set as the document client reads it; names this release does not know are ignored.
+  pendingSinks: z.union([z.set(z.string()), z.array(z.string())]).optional(),
+  alertLeaseUntil: z.number().optional(),
 });
 
 function toStoredFinding(item: Record<string, unknown>, tableName: string): StoredFinding {
   const pk = typeof item['pk'] === 'string' ? item['pk'] : '?';
   // `kind` and `scope` are the table's business: the schema strips them.
-  const { pk: key, ...rest } = parseOrThrow(StoredFindingItemSchema, item, `${tableName} ${pk}`);
-  return { key, ...rest };
+  const {
+    pk: key,
+    pendingAlert,
+    pendingSinks,
+    alertLeaseUntil,
+    ...rest
+  } = parseOrThrow(StoredFindingItemSchema, item, `${tableName} ${pk}`);
+  const owed = new Set(pendingSinks ?? []);
+  const sinks = ALERT_SINKS.filter((sink) => owed.has(sink));
+  // With no sink left (two invocations each delivered a part), nothing is owed any more.
+  if (pendingAlert === undefined || sinks.length === 0) return { key, ...rest };
+  return {
+    key,
+    ...rest,
+    pendingAlert: {
+      ...pendingAlert,
+      sinks,
+      ...(alertLeaseUntil === undefined ? {} : { leaseUntil: alertLeaseUntil }),
+    },
+  };
 }
 
-/** The item of a stored finding: `scope` only while open, which keeps the GSI sparse. */
+/**
+ * The item of a stored finding: `scope` while open or while an alert is owed, which keeps the GSI
+ * sparse; the pending alert split into its map, its String Set of sinks and its lease.
+ */
 function toItem(record: StoredFinding): Record<string, unknown> {
-  const { key, ...rest } = record;
+  const { key, pendingAlert, ...rest } = record;
   const item: Record<string, unknown> = { pk: key, kind: 'finding' };
   for (const [name, value] of Object.entries(rest)) if (value !== undefined) item[name] = value;
-  if (record.state === 'open') item['scope'] = `${record.accountId}/${record.region}`;
+  if (pendingAlert !== undefined) {
+    const { sinks, leaseUntil, ...alert } = pendingAlert;
+    item['pendingAlert'] = Object.fromEntries(
+      Object.entries(alert).filter(([, value]) => value !== undefined),
+    );
+    item['pendingSinks'] = new Set(sinks);
+    if (leaseUntil !== undefined) item['alertLeaseUntil'] = leaseUntil;
+  }
+  if (record.state === 'open' || pendingAlert !== undefined) {
+    item['scope'] = `${record.accountId}/${record.region}`;
+  }
   return item;
 }
 
@@ -146,16 +251,30 @@ async function mapWithConcurrency<T, R>(
   return results;
 }
 
-type WriteOutcome = 'applied' | 'superseded' | { errorKind: AwsErrorKind; error: string };
+/** A write of {@link FindingsStore.apply}: record a transition, or take over an undelivered alert. */
+type Job =
+  | { readonly kind: 'record'; readonly transition: FindingTransition }
+  | { readonly kind: 'take-over'; readonly transition: AlertingTransition };
+type WriteFailure = { errorKind: AwsErrorKind; error: string };
+type WriteOutcome =
+  { written: FindingTransition } | { takenOver: AlertingTransition } | 'superseded' | WriteFailure;
+
+function failureOf(error: unknown): 'superseded' | WriteFailure {
+  if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'superseded';
+  return { errorKind: classifyAwsError(error), error: describeAwsError(error) };
+}
 
 /**
- * The findings table through the DynamoDB document client. `load` reads the open findings of a scope,
- * `apply` records transitions with conditional writes, `claimEvent` dedupes replayed events.
+ * The findings table through the DynamoDB document client. `load` reads the open findings of a scope
+ * (and those still owing an alert), `apply` records transitions with conditional writes,
+ * `settleAlerts` records which sinks accepted their alerts, `claimEvent` dedupes replayed events.
  */
 export class FindingsStore {
   private readonly tableName: string;
   private readonly concurrency: number;
   private readonly clock: () => Date;
+  private readonly alertLeaseSeconds: number;
+  private readonly alertId: () => string;
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -169,12 +288,15 @@ export class FindingsStore {
     this.tableName = options.tableName;
     this.concurrency = options.concurrency ?? 8;
     this.clock = options.clock ?? (() => new Date());
+    this.alertLeaseSeconds = options.alertLeaseSeconds ?? 900;
+    this.alertId = options.alertId ?? randomUUID;
   }
 
   /**
-   * The open findings of a scope: a region's through one query of the `open-by-scope` index, listed
-   * VPCs through one query each. The index is eventually consistent: a finding written a moment ago
-   * by another invocation may be missing, which the conditional writes of `apply` make harmless.
+   * The open findings of a scope, and the resolved ones whose alert is still owed: a region's
+   * through one query of the `open-by-scope` index, listed VPCs through one query each. The index is
+   * eventually consistent: a finding written a moment ago by another invocation may be missing, which
+   * the conditional writes of `apply` make harmless.
    */
   async load(scope: FindingScope): Promise<StoredFinding[]> {
     const index = FINDINGS_TABLE_SCHEMA.openFindingsIndex;
@@ -215,6 +337,9 @@ export class FindingsStore {
    * - opened: `attribute_not_exists(pk) OR #state = :resolved` (nobody opened it meanwhile);
    * - changed, resolved: `#state = :open AND #digest = :digest` with the digest that was read;
    * - unchanged (only with `touchUnchanged`): the same condition, refreshing `lastSeen`.
+   * With `sinks`, each of those writes also marks the alert as owed to them, leased to this
+   * invocation. Undelivered alerts are taken over with a lease of their own:
+   * `#pendingAlert.#id = :id AND (attribute_not_exists(#alertLeaseUntil) OR #alertLeaseUntil < :now)`.
    * A `ConditionalCheckFailedException` means another invocation got there first: the transition is
    * reported as superseded and must not alert. Other failures are reported, never thrown, so the
    * writes that worked still alert.
@@ -223,43 +348,202 @@ export class FindingsStore {
     transitions: FindingTransitions,
     options: ApplyTransitionsOptions = {},
   ): Promise<ApplyTransitionsResult> {
-    const work: FindingTransition[] = [
-      ...transitions.opened,
-      ...transitions.changed,
-      ...transitions.resolved,
-      ...(options.touchUnchanged ? transitions.unchanged : []),
+    const sinks = ALERT_SINKS.filter((sink) => options.sinks?.includes(sink));
+    const work: Job[] = [
+      ...[
+        ...transitions.opened,
+        ...transitions.changed,
+        ...transitions.resolved,
+        ...(options.touchUnchanged ? transitions.unchanged : []),
+      ].map((transition): Job => ({ kind: 'record', transition })),
+      ...transitions.undelivered.map((transition): Job => ({ kind: 'take-over', transition })),
     ];
-    const outcomes = await mapWithConcurrency(work, this.concurrency, (transition) =>
-      this.write(transition),
+    const now = this.clock();
+    const outcomes = await mapWithConcurrency(work, this.concurrency, (job) =>
+      job.kind === 'take-over'
+        ? this.takeOver(job.transition, now)
+        : this.write(job.transition, sinks, now),
     );
     const opened: OpenedTransition[] = [];
     const changed: ChangedTransition[] = [];
     const resolved: ResolvedTransition[] = [];
     const unchanged: UnchangedTransition[] = [];
+    const undelivered: AlertingTransition[] = [];
     const superseded: FindingTransition[] = [];
     const failed: FailedFindingWrite[] = [];
-    for (const [index, transition] of work.entries()) {
+    for (const [index, { transition }] of work.entries()) {
       const outcome = outcomes[index]!;
       if (outcome === 'superseded') superseded.push(transition);
-      else if (outcome !== 'applied') failed.push({ transition, ...outcome });
-      else if (transition.kind === 'opened') opened.push(transition);
-      else if (transition.kind === 'changed') changed.push(transition);
-      else if (transition.kind === 'resolved') resolved.push(transition);
-      else unchanged.push(transition);
+      else if ('errorKind' in outcome) failed.push({ transition, ...outcome });
+      else if ('takenOver' in outcome) undelivered.push(outcome.takenOver);
+      else if (outcome.written.kind === 'opened') opened.push(outcome.written);
+      else if (outcome.written.kind === 'changed') changed.push(outcome.written);
+      else if (outcome.written.kind === 'resolved') resolved.push(outcome.written);
+      else unchanged.push(outcome.written);
     }
-    return { applied: { opened, changed, resolved, unchanged }, superseded, failed };
+    return {
+      applied: { opened, changed, resolved, unchanged, undelivered },
+      superseded,
+      failed,
+    };
   }
 
-  private async write(transition: FindingTransition): Promise<WriteOutcome> {
+  /**
+   * Records which sinks accepted the alerts this invocation held, one conditional update per alert
+   * (`#pendingAlert.#id = :id AND #alertLeaseUntil = :leaseUntil`: still this alert, still this
+   * invocation's lease, so a newer transition's alert is never touched), and releases the lease so
+   * the next run may deliver what is left at once. Every sink done: the outbox attributes are
+   * removed, and a resolved finding's `scope` with them (it leaves the index). Some done: they are
+   * deleted from `pendingSinks`. Never throws for an AWS error: a failed write is reported and the
+   * alert will be sent again.
+   */
+  async settleAlerts(deliveries: readonly AlertDelivery[]): Promise<SettleAlertsResult> {
+    const held = deliveries.filter((delivery) => delivery.record.pendingAlert !== undefined);
+    const outcomes = await mapWithConcurrency(held, this.concurrency, (delivery) =>
+      this.settle(delivery),
+    );
+    const settled: StoredFinding[] = [];
+    const superseded: StoredFinding[] = [];
+    const failed: FailedAlertSettle[] = [];
+    for (const [index, delivery] of held.entries()) {
+      const outcome = outcomes[index]!;
+      if (outcome === 'superseded') superseded.push(delivery.record);
+      else if ('errorKind' in outcome) failed.push({ record: delivery.record, ...outcome });
+      else settled.push(outcome.record);
+    }
+    return { settled, superseded, failed };
+  }
+
+  private async settle(
+    delivery: AlertDelivery,
+  ): Promise<{ record: StoredFinding } | 'superseded' | WriteFailure> {
+    const { record } = delivery;
+    const pending = record.pendingAlert!;
+    const delivered = pending.sinks.filter((sink) => delivery.delivered.includes(sink));
+    const remaining = pending.sinks.filter((sink) => !delivered.includes(sink));
+    const names: Record<string, string> = { ...ALERT_NAMES };
+    const values: Record<string, unknown> = { ':id': pending.id };
+    let update: string;
+    let after: StoredFinding;
+    if (remaining.length === 0) {
+      const resolved = record.state === 'resolved';
+      update = `REMOVE #pendingAlert, #pendingSinks, #alertLeaseUntil${resolved ? ', #scope' : ''}`;
+      names['#pendingSinks'] = 'pendingSinks';
+      if (resolved) names['#scope'] = FINDINGS_TABLE_SCHEMA.openFindingsIndex.partitionKey.name;
+      after = withoutPendingAlert(record);
+    } else {
+      update =
+        delivered.length > 0
+          ? 'DELETE #pendingSinks :delivered REMOVE #alertLeaseUntil'
+          : 'REMOVE #alertLeaseUntil';
+      if (delivered.length > 0) {
+        names['#pendingSinks'] = 'pendingSinks';
+        values[':delivered'] = new Set(delivered);
+      }
+      // The lease is released with the write: nobody holds the alert until the next run takes it.
+      const kept: { -readonly [K in keyof PendingAlert]: PendingAlert[K] } = {
+        ...pending,
+        sinks: remaining,
+      };
+      delete kept.leaseUntil;
+      after = { ...record, pendingAlert: kept };
+    }
+    let condition = '#pendingAlert.#id = :id';
+    if (pending.leaseUntil !== undefined) {
+      condition += ' AND #alertLeaseUntil = :leaseUntil';
+      values[':leaseUntil'] = pending.leaseUntil;
+    }
     try {
-      const command = this.command(transition);
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: record.key },
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return { record: after };
+    } catch (error) {
+      return failureOf(error);
+    }
+  }
+
+  /** Takes over an undelivered alert: a lease, unless another invocation holds one. */
+  private async takeOver(transition: AlertingTransition, now: Date): Promise<WriteOutcome> {
+    const pending = transition.record.pendingAlert;
+    if (pending === undefined) return 'superseded';
+    const nowSeconds = Math.floor(now.getTime() / 1000);
+    const leaseUntil = nowSeconds + this.alertLeaseSeconds;
+    try {
+      const output = await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: transition.key },
+          UpdateExpression: 'SET #alertLeaseUntil = :leaseUntil',
+          ConditionExpression:
+            '#pendingAlert.#id = :id AND (attribute_not_exists(#alertLeaseUntil) OR #alertLeaseUntil < :now)',
+          ExpressionAttributeNames: { ...ALERT_NAMES },
+          ExpressionAttributeValues: {
+            ':id': pending.id,
+            ':leaseUntil': leaseUntil,
+            ':now': nowSeconds,
+          },
+          // The sinks still owed as of now: another invocation may have delivered some since the read.
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const record = output.Attributes
+        ? toStoredFinding(output.Attributes, this.tableName)
+        : { ...transition.record, pendingAlert: { ...pending, leaseUntil } };
+      if (record.pendingAlert === undefined) return 'superseded';
+      return { takenOver: { ...transition, record } };
+    } catch (error) {
+      if (error instanceof InputValidationError) {
+        return { errorKind: 'invalid', error: error.message };
+      }
+      return failureOf(error);
+    }
+  }
+
+  private async write(
+    transition: FindingTransition,
+    sinks: readonly AlertSink[],
+    now: Date,
+  ): Promise<WriteOutcome> {
+    const written =
+      transition.kind === 'unchanged' || sinks.length === 0
+        ? transition
+        : { ...transition, record: this.withPendingAlert(transition, sinks, now) };
+    try {
+      const command = this.command(written);
+      // Two sends: `send` is overloaded per command type and takes no union of them.
       if (command instanceof UpdateCommand) await this.client.send(command);
       else await this.client.send(command);
-      return 'applied';
+      return { written };
     } catch (error) {
-      if (awsErrorCode(error) === 'ConditionalCheckFailedException') return 'superseded';
-      return { errorKind: classifyAwsError(error), error: describeAwsError(error) };
+      return failureOf(error);
     }
+  }
+
+  /** The record with its alert owed to every sink, leased to this invocation, which delivers it. */
+  private withPendingAlert(
+    transition: AlertingTransition,
+    sinks: readonly AlertSink[],
+    now: Date,
+  ): StoredFinding {
+    const severityChanged =
+      transition.kind === 'changed' && transition.previous.severity !== transition.record.severity;
+    const pendingAlert: PendingAlert = {
+      id: this.alertId(),
+      transition: transition.kind,
+      sinks: [...sinks],
+      ...(transition.kind === 'changed' ? { changes: [...transition.changes] } : {}),
+      ...(severityChanged ? { previousSeverity: transition.previous.severity } : {}),
+      leaseUntil: Math.floor(now.getTime() / 1000) + this.alertLeaseSeconds,
+    };
+    return { ...transition.record, pendingAlert };
   }
 
   private command(transition: FindingTransition): PutCommand | UpdateCommand {

@@ -1,12 +1,7 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Evaluation } from '../evaluate';
 import { SEVERITIES } from '../rules/types';
-import type {
-  ChangedTransition,
-  FindingTransitions,
-  OpenedTransition,
-  ResolvedTransition,
-} from '../findings/state';
+import type { AlertingTransition, FindingTransitions } from '../findings/state';
 import { FixStatusSchema, fixStatusLookup, type RemediationContext } from './fix-status';
 
 /**
@@ -98,8 +93,6 @@ export function indexEvaluationsByVpc(evaluations: readonly Evaluation[]): Map<s
   return new Map(evaluations.map((e) => [`${e.accountId}/${e.region}/${e.vpcId}`, e]));
 }
 
-type AlertingTransition = OpenedTransition | ChangedTransition | ResolvedTransition;
-
 function vpcSummary(
   transition: AlertingTransition,
   evaluation: Evaluation | undefined,
@@ -141,6 +134,8 @@ function vpcSummary(
 /**
  * One {@link FindingChangeMessage} per opened, changed or resolved transition (unchanged ones never
  * alert), with the VPC's evaluation summary and what the remediation did about the finding. Pure.
+ * `undelivered` alerts are not rendered from there: the caller routes each to the sinks that still
+ * owe it, among the kinds it belongs to.
  */
 export function buildFindingChanges(
   transitions: FindingTransitions,

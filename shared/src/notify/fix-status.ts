@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { FixSuggestion } from '../rules/types';
 import type { PlannedAction, RemediationPlan } from '../remediation/plan-model';
 import type { ActionOutcome, ActionRecord, RemediationRecord } from '../remediation/record';

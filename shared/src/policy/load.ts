@@ -1,13 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
-import { InputValidationError, VpcGuardError, parseOrThrow } from '../errors';
-import { GuardPolicySchema, type GuardPolicy } from './schema';
+import { InputValidationError, VpcGuardError } from '../errors';
+import { validateGuardPolicy } from './json';
+import type { GuardPolicy } from './schema';
 
 /**
- * Parses a GuardPolicy from YAML or JSON text (JSON is YAML, so one parser serves both). `source`
- * names the text in error messages, usually the file name.
+ * Policies as people write them: YAML or JSON files, for the CLI, `vpc-guard invoke` and the stack at
+ * synth. The Lambda functions read the JSON the stack publishes (policy/json.ts) and never import
+ * this module, so the YAML parser stays out of their bundles.
  */
-export function parseGuardPolicy(text: string, source = 'policy'): GuardPolicy {
+
+/** The data of a YAML or JSON document (JSON is YAML, so one parser serves both). */
+function readPolicyDocument(text: string, source: string): unknown {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
     throw new InputValidationError(
@@ -18,13 +22,28 @@ export function parseGuardPolicy(text: string, source = 'policy'): GuardPolicy {
       })),
     );
   }
-  const data: unknown = document.toJS();
-  if (data === null || data === undefined) {
-    throw new InputValidationError(source, [
-      { path: '', message: 'expected a policy, got an empty document' },
-    ]);
-  }
-  return parseOrThrow(GuardPolicySchema, data, source);
+  return document.toJS() as unknown;
+}
+
+/**
+ * Parses a GuardPolicy from YAML or JSON text. `source` names the text in error messages, usually
+ * the file name.
+ */
+export function parseGuardPolicy(text: string, source = 'policy'): GuardPolicy {
+  return validateGuardPolicy(readPolicyDocument(text, source), source);
+}
+
+/**
+ * A YAML or JSON policy, validated, as compact JSON: what the functions read (the SSM parameter the
+ * stack publishes, the file `vpc-guard invoke` hands them). The document as written, without comments
+ * or layout; defaults are filled in when it is read.
+ *
+ * @throws InputValidationError when the text is not YAML or JSON, or the policy is invalid.
+ */
+export function guardPolicyAsJson(text: string, source = 'policy'): string {
+  const data = readPolicyDocument(text, source);
+  validateGuardPolicy(data, source);
+  return JSON.stringify(data);
 }
 
 /** Reads and validates a GuardPolicy file (`.yaml`, `.yml` or `.json`). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * GuardPolicy: the user's contract. Which profile each VPC follows, what each profile requires, and

@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseOrThrow } from '../errors';
 import { readJsonFile } from '../json-file';
 import { REMEDIATION_MODES, RemediationActionSchema } from '../policy/schema';

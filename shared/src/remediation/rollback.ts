@@ -19,7 +19,7 @@ import {
   type SecurityGroup as Ec2SecurityGroup,
   type VpcEndpoint as Ec2VpcEndpoint,
 } from '@aws-sdk/client-ec2';
-import { z } from 'zod';
+import * as z from 'zod';
 import { awsErrorCode, describeAwsError } from '../aws/errors';
 import { readJsonFile } from '../json-file';
 import { ENDPOINT_MUTATION_BUCKET, RateLimiterRegistry } from '../aws/rate-limiter';

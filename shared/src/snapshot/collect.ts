@@ -128,22 +128,28 @@ function mapSecurityGroup(group: Ec2SecurityGroup) {
 /** EC2 accepts at most 200 values in one filter. */
 const SECURITY_GROUP_BATCH = 200;
 
+/** The tag on what vpc-guard creates (remediation's MANAGED_TAG); it reuses its own groups. */
+const MANAGED_GROUP_TAG = 'vpc-guard:managed';
+
 /** NAT states worth collecting: deleted NATs linger in describe results for a while (AWS-FACTS). */
 const NAT_STATES = ['pending', 'available', 'deleting', 'failed'];
 
 /**
  * Reads the network of one account and region into a {@link NetworkSnapshot}. One paginated call per
  * resource type, all at once, so the number of calls grows with pages, not with VPCs. A scoped
- * collection (`vpcIds`) filters each call on `vpc-id`. Security groups are read only for those
- * attached to endpoints, plus the ones vpc-guard manages (it reuses them); Elastic IPs only for those
- * vpc-guard marked when it deleted their NAT gateway (one unpaginated call). The result is validated:
- * an AWS response that breaks an assumption fails loudly here, not as a wrong verdict later.
+ * collection (`vpcIds`) filters each call on `vpc-id`. Security groups are kept only for those
+ * attached to endpoints, plus the ones vpc-guard manages (it reuses them): a scoped collection reads
+ * the groups of its VPCs alongside everything else (an endpoint's groups are in its VPC), so one VPC
+ * costs one round trip; a region-wide one reads the managed groups, then the endpoints' groups by id
+ * (a second round trip, rather than every group of the region). Elastic IPs only for those vpc-guard
+ * marked when it deleted their NAT gateway (one unpaginated call). The result is validated: an AWS
+ * response that breaks an assumption fails loudly here, not as a wrong verdict later.
  */
 export async function collectNetworkSnapshot(options: CollectOptions): Promise<NetworkSnapshot> {
   const { ec2, accountId, region, vpcIds } = options;
   const collectedAt = (options.now ?? (() => new Date()))().toISOString();
-  const scope: Filter[] =
-    vpcIds && vpcIds.length > 0 ? [{ Name: 'vpc-id', Values: [...vpcIds] }] : [];
+  const scoped = vpcIds !== undefined && vpcIds.length > 0;
+  const scope: Filter[] = scoped ? [{ Name: 'vpc-id', Values: [...vpcIds] }] : [];
   const page = { client: ec2, pageSize: 1000 };
 
   const [
@@ -154,7 +160,7 @@ export async function collectNetworkSnapshot(options: CollectOptions): Promise<N
     internetGateways,
     egressOnly,
     endpoints,
-    managedGroups,
+    firstGroups,
     addresses,
     dns,
   ] = await Promise.all([
@@ -172,8 +178,7 @@ export async function collectNetworkSnapshot(options: CollectOptions): Promise<N
     ),
     all(
       paginateDescribeInternetGateways(page, {
-        Filters:
-          vpcIds && vpcIds.length > 0 ? [{ Name: 'attachment.vpc-id', Values: [...vpcIds] }] : [],
+        Filters: scoped ? [{ Name: 'attachment.vpc-id', Values: [...vpcIds] }] : [],
       }),
       (p) => p.InternetGateways,
     ),
@@ -183,9 +188,10 @@ export async function collectNetworkSnapshot(options: CollectOptions): Promise<N
       (p) => p.EgressOnlyInternetGateways,
     ),
     all(paginateDescribeVpcEndpoints(page, { Filters: scope }), (p) => p.VpcEndpoints),
+    // Scoped: every group of the VPCs. Region-wide: only the managed ones (endpoint groups below).
     all(
       paginateDescribeSecurityGroups(page, {
-        Filters: [...scope, { Name: 'tag:vpc-guard:managed', Values: ['true'] }],
+        Filters: scoped ? scope : [{ Name: `tag:${MANAGED_GROUP_TAG}`, Values: ['true'] }],
       }),
       (p) => p.SecurityGroups,
     ),
@@ -193,28 +199,26 @@ export async function collectNetworkSnapshot(options: CollectOptions): Promise<N
     readVpcDnsAttributes(ec2, options.dnsAttributesFor ?? []),
   ]);
 
-  const managedIds = new Set(managedGroups.map((group) => group.GroupId));
-  const endpointGroupIds = [
-    ...new Set(
-      endpoints.flatMap((e) => (e.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : []))),
-    ),
-  ].filter((id) => !managedIds.has(id));
-  // Filter on group-id rather than GroupIds: a group deleted meanwhile is then absent, not an error.
-  // Batches run concurrently; each is paginated like any other describe call.
-  const batches: string[][] = [];
-  for (let start = 0; start < endpointGroupIds.length; start += SECURITY_GROUP_BATCH) {
-    batches.push(endpointGroupIds.slice(start, start + SECURITY_GROUP_BATCH));
+  const endpointGroupIds = new Set(
+    endpoints.flatMap((e) => (e.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : []))),
+  );
+  let managedGroups: Ec2SecurityGroup[];
+  let endpointGroups: Ec2SecurityGroup[];
+  if (scoped) {
+    const isManaged = (group: Ec2SecurityGroup) =>
+      (group.Tags ?? []).some((tag) => tag.Key === MANAGED_GROUP_TAG && tag.Value === 'true');
+    managedGroups = firstGroups.filter(isManaged);
+    endpointGroups = firstGroups.filter(
+      (group) => !isManaged(group) && endpointGroupIds.has(group.GroupId ?? ''),
+    );
+  } else {
+    managedGroups = firstGroups;
+    const managedIds = new Set(managedGroups.map((group) => group.GroupId));
+    endpointGroups = await readGroupsById(
+      ec2,
+      [...endpointGroupIds].filter((id) => !managedIds.has(id)),
+    );
   }
-  const endpointGroups = (
-    await Promise.all(
-      batches.map((batch) =>
-        all(
-          paginateDescribeSecurityGroups(page, { Filters: [{ Name: 'group-id', Values: batch }] }),
-          (p) => p.SecurityGroups,
-        ),
-      ),
-    )
-  ).flat();
 
   const collectedVpcIds = new Set(vpcs.map((vpc) => vpc.VpcId));
   const snapshot: NetworkSnapshotInput = {
@@ -222,7 +226,7 @@ export async function collectNetworkSnapshot(options: CollectOptions): Promise<N
     accountId,
     region,
     collectedAt,
-    ...(vpcIds && vpcIds.length > 0 ? { scope: { vpcIds: [...vpcIds] } } : {}),
+    ...(scoped ? { scope: { vpcIds: [...vpcIds] } } : {}),
     vpcs: vpcs.map((vpc) => {
       const attributes = dns.get(vpc.VpcId!);
       return {
@@ -324,6 +328,30 @@ export async function collectNetworkSnapshot(options: CollectOptions): Promise<N
     })),
   };
   return parseOrThrow(NetworkSnapshotSchema, snapshot, `EC2 responses for ${accountId}/${region}`);
+}
+
+/**
+ * Security groups by id, in batches of {@link SECURITY_GROUP_BATCH} run concurrently, each paginated
+ * like any other describe call. Filtered on `group-id` rather than `GroupIds`: a group deleted
+ * meanwhile is then absent, not an error.
+ */
+async function readGroupsById(ec2: EC2Client, groupIds: readonly string[]) {
+  const batches: string[][] = [];
+  for (let start = 0; start < groupIds.length; start += SECURITY_GROUP_BATCH) {
+    batches.push(groupIds.slice(start, start + SECURITY_GROUP_BATCH));
+  }
+  const groups = await Promise.all(
+    batches.map((batch) =>
+      all(
+        paginateDescribeSecurityGroups(
+          { client: ec2, pageSize: 1000 },
+          { Filters: [{ Name: 'group-id', Values: batch }] },
+        ),
+        (p) => p.SecurityGroups,
+      ),
+    ),
+  );
+  return groups.flat();
 }
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { NetworkSnapshotSchema, SNAPSHOT_SCHEMA_VERSION } from './schema';
 
 /**

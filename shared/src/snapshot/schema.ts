@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * NetworkSnapshot: everything vpc-guard knows about the network of one account in one region, at one

@@ -36,7 +36,17 @@ function holds(
   values: Record<string, unknown> = {},
 ): boolean {
   if (expression === undefined) return true;
-  const attr = (placeholder: string) => item?.[names[placeholder] ?? placeholder];
+  const attr = (path: string) =>
+    path
+      .split('.')
+      .reduce<unknown>(
+        (node, part) =>
+          node !== null && typeof node === 'object'
+            ? (node as Item)[names[part] ?? part]
+            : undefined,
+        item,
+      );
+  const sameAlert = item !== undefined && attr('#pendingAlert.#id') === values[':id'];
   switch (expression) {
     case 'attribute_not_exists(pk) OR #state = :resolved':
       return item === undefined || attr('#state') === values[':resolved'];
@@ -48,6 +58,14 @@ function holds(
       );
     case 'attribute_not_exists(pk) OR #expiresAt < :now':
       return item === undefined || (attr('#expiresAt') as number) < (values[':now'] as number);
+    case '#pendingAlert.#id = :id AND (attribute_not_exists(#alertLeaseUntil) OR #alertLeaseUntil < :now)': {
+      const lease = attr('#alertLeaseUntil');
+      return sameAlert && (lease === undefined || (lease as number) < (values[':now'] as number));
+    }
+    case '#pendingAlert.#id = :id AND #alertLeaseUntil = :leaseUntil':
+      return sameAlert && attr('#alertLeaseUntil') === values[':leaseUntil'];
+    case '#pendingAlert.#id = :id':
+      return sameAlert;
     default:
       throw new Error(`FakeFindingsTable: unsupported condition ${JSON.stringify(expression)}`);
   }
@@ -135,16 +153,39 @@ export class FakeFindingsTable {
       throw conditionFailed();
     }
     const next: Item = { ...(current ?? { pk: key }) };
-    const assignments = (input.UpdateExpression ?? '').replace(/^SET\s+/, '').split(',');
-    for (const assignment of assignments) {
-      const [name, value] = assignment.split('=').map((part) => part.trim());
-      if (!name || !value)
-        throw new Error(`FakeFindingsTable: unsupported update ${input.UpdateExpression}`);
-      next[names[name] ?? name] = values[value];
+    const name = (placeholder: string) => names[placeholder] ?? placeholder;
+    // The clauses the store writes: SET a = :v, ...; REMOVE a, ...; DELETE a :set (String Sets).
+    const clauses = [
+      ...(input.UpdateExpression ?? '').matchAll(
+        /\b(SET|REMOVE|DELETE)\s+(.*?)(?=\s+\b(?:SET|REMOVE|DELETE)\b|$)/g,
+      ),
+    ];
+    if (clauses.length === 0)
+      throw new Error(`FakeFindingsTable: unsupported update ${input.UpdateExpression}`);
+    for (const [, action, body] of clauses) {
+      for (const part of body!.split(',').map((text) => text.trim())) {
+        if (action === 'SET') {
+          const [target, value] = part.split('=').map((text) => text.trim());
+          if (!target || !value) throw new Error(`FakeFindingsTable: unsupported SET ${part}`);
+          next[name(target)] = values[value];
+        } else if (action === 'REMOVE') {
+          delete next[name(part)];
+        } else {
+          const [target, value] = part.split(/\s+/);
+          const set = next[name(target!)] ?? new Set();
+          const removed = values[value!];
+          if (!(set instanceof Set) || !(removed instanceof Set))
+            throw new Error(`FakeFindingsTable: DELETE needs String Sets: ${part}`);
+          const left = new Set([...set].filter((entry) => !removed.has(entry)));
+          // DynamoDB removes a set that becomes empty.
+          if (left.size === 0) delete next[name(target!)];
+          else next[name(target!)] = left;
+        }
+      }
     }
     this.items.set(key, next);
     this.writes += 1;
-    return {};
+    return input.ReturnValues === 'ALL_NEW' ? { Attributes: structuredClone(next) } : {};
   }
 
   private delete(input: DeleteCommandInput) {

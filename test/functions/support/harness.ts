@@ -19,6 +19,7 @@ import {
 import type { NetworkSnapshotInput } from '@vpc-guard/shared';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Context } from 'aws-lambda';
+import { parse as parseYaml } from 'yaml';
 import {
   loadRuntimeConfig,
   type FunctionName,
@@ -80,6 +81,14 @@ export function fixtureText(path: string): string {
   return readFileSync(new URL(path, FIXTURES), 'utf8');
 }
 
+/**
+ * A YAML policy as the stack publishes it to the SSM parameter: its data as compact JSON, not
+ * validated (tests feed invalid policies too), since the functions read JSON only.
+ */
+export function policyJson(yaml: string): string {
+  return JSON.stringify(parseYaml(yaml));
+}
+
 /** The small simulated account: two VPCs in 111111111111/us-east-1, one badly non-compliant. */
 export function smallAccount(): NetworkSnapshotInput {
   return JSON.parse(fixtureText('simulated/small-account.json')) as NetworkSnapshotInput;
@@ -104,7 +113,10 @@ export function resetMocks(): void {
 /** Options of {@link FunctionHarness}. */
 export interface HarnessOptions {
   readonly functionName?: FunctionName;
-  /** A fixture under test/fixtures/events (`policy.yaml`, `policy-auto.yaml`) or YAML text. */
+  /**
+   * A fixture under test/fixtures/events (`policy.yaml`, `policy-auto.yaml`) or YAML text, put into
+   * the policy parameter as JSON ({@link policyJson}).
+   */
   readonly policy?: string;
   /** Environment overrides; `undefined` removes a variable. */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -137,7 +149,7 @@ export class FunctionHarness {
     const policy = options.policy ?? 'policy.yaml';
     this.parameters.set(
       POLICY_PARAMETER,
-      policy.includes('\n') ? policy : fixtureText(`events/${policy}`),
+      policyJson(policy.includes('\n') ? policy : fixtureText(`events/${policy}`)),
     );
     if (options.killSwitch !== undefined)
       this.parameters.set(KILL_SWITCH_PARAMETER, options.killSwitch);

@@ -4,7 +4,9 @@ import {
   diffFindings,
   findingDigest,
   type Evaluation,
+  type Finding,
   type FindingScope,
+  type PendingAlert,
   type StoredFinding,
 } from '@vpc-guard/shared';
 import { describe, expect, it } from 'vitest';
@@ -287,7 +289,13 @@ describe('diffFindings', () => {
     const transitions = diffFindings([resolved], [compliant], REGION_SCOPE, NOW);
 
     // Assess
-    expect(transitions).toEqual({ opened: [], changed: [], resolved: [], unchanged: [] });
+    expect(transitions).toEqual({
+      opened: [],
+      changed: [],
+      resolved: [],
+      unchanged: [],
+      undelivered: [],
+    });
   });
 
   it('ignores stored findings of other accounts and regions', () => {
@@ -344,5 +352,156 @@ describe('diffFindings', () => {
 
     // Assess
     expect(counts).toEqual({ opened: 1, changed: 1, resolved: 1, unchanged: 0 });
+  });
+});
+
+describe('diffFindings with alerts still owed', () => {
+  function owing(
+    transition: PendingAlert['transition'],
+    overrides: Partial<PendingAlert> = {},
+  ): PendingAlert {
+    return { id: 'alert-1', transition, sinks: ['sns'], ...overrides };
+  }
+
+  function resolvedOwing(reason: 'fixed' | 'exempt' | 'vpc-gone', finding: Finding): StoredFinding {
+    return {
+      ...storedOpen(finding, nonCompliant),
+      state: 'resolved',
+      resolvedAt: EARLIER,
+      resolution: reason,
+      expiresAt: NOW_SECONDS + DAY,
+      pendingAlert: owing('resolved'),
+    };
+  }
+
+  it('owes the opened alert again, not unchanged, to an open finding seen as it was', () => {
+    // Prepare
+    const stored = storedOpen(NAT!, nonCompliant, {
+      pendingAlert: owing('opened', { sinks: ['securityhub'] }),
+    });
+
+    // Act
+    const transitions = diffFindings([stored], [nonCompliant], onlyVpc(nonCompliant), NOW);
+
+    // Assess
+    expect(transitions.undelivered).toEqual([
+      { kind: 'opened', key: NAT!.key, finding: NAT, record: stored, previous: null },
+    ]);
+    expect(transitions.unchanged.map((t) => t.key)).not.toContain(NAT!.key);
+    expect(transitions.opened.map((t) => t.key)).not.toContain(NAT!.key);
+  });
+
+  it('owes a changed alert again with the changes and the severity its first delivery named', () => {
+    // Prepare
+    const stored = storedOpen(NAT!, nonCompliant, {
+      pendingAlert: owing('changed', { changes: ['severity'], previousSeverity: 'medium' }),
+    });
+
+    // Act
+    const transitions = diffFindings([stored], [nonCompliant], onlyVpc(nonCompliant), NOW);
+
+    // Assess
+    expect(transitions.undelivered).toHaveLength(1);
+    expect(transitions.undelivered[0]).toMatchObject({
+      kind: 'changed',
+      record: stored,
+      changes: ['severity'],
+      previous: { severity: 'medium' },
+    });
+    expect(transitions.changed).toEqual([]);
+  });
+
+  it.each(['fixed', 'vpc-gone'] as const)(
+    'owes a resolved (%s) alert again while the finding stays away',
+    (reason) => {
+      // Prepare
+      const stored = resolvedOwing(reason, NAT!);
+
+      // Act
+      const transitions = diffFindings([stored], [compliant], REGION_SCOPE, NOW);
+
+      // Assess
+      expect(transitions.undelivered).toEqual([
+        {
+          kind: 'resolved',
+          key: NAT!.key,
+          reason,
+          record: stored,
+          previous: stored,
+          finding: null,
+        },
+      ]);
+      expect(transitions.resolved).toEqual([]);
+    },
+  );
+
+  it('owes a resolved (exempt) alert again with the finding the exemption suppresses', () => {
+    // Prepare
+    const suppressed = exempt.suppressedFindings[0]!;
+    const stored: StoredFinding = {
+      ...storedOpen(suppressed, exempt),
+      state: 'resolved',
+      resolution: 'exempt',
+      pendingAlert: owing('resolved'),
+    };
+
+    // Act
+    const transitions = diffFindings([stored], [exempt], onlyVpc(exempt), NOW);
+
+    // Assess
+    expect(transitions.undelivered).toHaveLength(1);
+    expect(transitions.undelivered[0]).toMatchObject({ reason: 'exempt', finding: suppressed });
+  });
+
+  it('opens anew a finding that comes back while its resolved alert is owed, dropping that alert', () => {
+    // Prepare
+    const stored = resolvedOwing('fixed', NAT!);
+
+    // Act
+    const transitions = diffFindings([stored], [nonCompliant], onlyVpc(nonCompliant), NOW);
+
+    // Assess
+    const reopened = transitions.opened.find((t) => t.key === NAT!.key)!;
+    expect(reopened.previous).toBe(stored);
+    expect(reopened.record).not.toHaveProperty('pendingAlert');
+    expect(reopened.record.state).toBe('open');
+    expect(transitions.undelivered).toEqual([]);
+  });
+
+  it.each([
+    ['changes', nonCompliant, 'changed', { digest: 'medium:0' }],
+    ['resolves', withoutFindings(nonCompliant, ['nat-gateway-forbidden']), 'resolved', {}],
+  ] as const)(
+    'lets a finding that %s while its opened alert is owed alert anew, without the owed alert',
+    (_what, evaluation, kind, overrides) => {
+      // Prepare
+      const stored = storedOpen(NAT!, nonCompliant, {
+        ...overrides,
+        pendingAlert: owing('opened'),
+      });
+
+      // Act
+      const transitions = diffFindings([stored], [evaluation], onlyVpc(nonCompliant), NOW);
+
+      // Assess
+      const fresh = transitions[kind].find((t) => t.key === NAT!.key)!;
+      expect(fresh.previous).toBe(stored);
+      expect(fresh.record).not.toHaveProperty('pendingAlert');
+      expect(transitions.undelivered).toEqual([]);
+    },
+  );
+
+  it('never owes again the alerts of VPCs a scoped event did not evaluate', () => {
+    // Prepare
+    const previous = [
+      storedOpen(NAT!, nonCompliant, { pendingAlert: owing('opened') }),
+      resolvedOwing('fixed', STS!),
+    ];
+
+    // Act
+    const transitions = diffFindings(previous, [compliant], onlyVpc(compliant), NOW);
+
+    // Assess
+    expect(transitions.undelivered).toEqual([]);
   });
 });

@@ -13,12 +13,16 @@ import {
   FindingsStore,
   InputValidationError,
   diffFindings,
+  findingDigest,
+  type AlertSink,
+  type PendingAlert,
   type StoredFinding,
 } from '@vpc-guard/shared';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   ACCOUNT,
+  EARLIER,
   NOW,
   NOW_SECONDS,
   REGION,
@@ -35,7 +39,11 @@ const ddb = mockClient(DynamoDBDocumentClient);
 const [NAT, STS] = nonCompliant.findings;
 
 function store(): FindingsStore {
-  return new FindingsStore(documentClient, { tableName: TABLE, clock: () => NOW });
+  return new FindingsStore(documentClient, {
+    tableName: TABLE,
+    clock: () => NOW,
+    alertId: () => 'alert-1',
+  });
 }
 
 function conditionFailed(): ConditionalCheckFailedException {
@@ -396,5 +404,262 @@ describe('FindingsStore.claimEvent', () => {
       TableName: TABLE,
       Key: { pk: 'event#evt-1' },
     });
+  });
+});
+
+describe('FindingsStore: alerts owed (the outbox)', () => {
+  const BOTH: readonly AlertSink[] = ['sns', 'securityhub'];
+  const LEASE = NOW_SECONDS + 900;
+
+  function owing(overrides: Partial<PendingAlert> = {}): PendingAlert {
+    return { id: 'alert-1', transition: 'opened', sinks: ['sns', 'securityhub'], ...overrides };
+  }
+
+  it('marks a recorded transition as owing its alert to each sink, leased to this invocation', async () => {
+    // Prepare
+    ddb.on(PutCommand).resolves({});
+    const transitions = diffFindings([], [nonCompliant], REGION_SCOPE, NOW);
+
+    // Act
+    const result = await store().apply(transitions, { sinks: BOTH });
+
+    // Assess
+    const record = transitions.opened[0]!.record;
+    expect(ddb).toHaveReceivedCommandWith(PutCommand, {
+      Item: {
+        ...itemOf(record),
+        pendingAlert: { id: 'alert-1', transition: 'opened' },
+        pendingSinks: new Set(['sns', 'securityhub']),
+        alertLeaseUntil: LEASE,
+      },
+      ConditionExpression: 'attribute_not_exists(pk) OR #state = :resolved',
+    });
+    expect(result.applied.opened[0]!.record).toEqual({
+      ...record,
+      pendingAlert: { ...owing(), leaseUntil: LEASE },
+    });
+  });
+
+  it('marks a changed alert with what changed and the severity before', async () => {
+    // Prepare
+    ddb.on(PutCommand).resolves({});
+    const stale = storedOpen(NAT!, nonCompliant, {
+      severity: 'medium',
+      digest: findingDigest({ ...NAT!, severity: 'medium' }),
+    });
+    const transitions = diffFindings([stale], [nonCompliant], REGION_SCOPE, NOW);
+
+    // Act
+    await store().apply({ ...transitions, opened: [] }, { sinks: ['sns'] });
+
+    // Assess
+    const put = ddb.commandCalls(PutCommand)[0]!.args[0].input;
+    expect(put.Item).toMatchObject({
+      pendingAlert: {
+        id: 'alert-1',
+        transition: 'changed',
+        changes: ['severity'],
+        previousSeverity: 'medium',
+      },
+      pendingSinks: new Set(['sns']),
+    });
+  });
+
+  it('keeps a resolved finding in the index while its alert is owed', async () => {
+    // Prepare
+    ddb.on(PutCommand).resolves({});
+    const nat = storedOpen(NAT!, nonCompliant);
+    const transitions = diffFindings([nat], [compliant], REGION_SCOPE, NOW);
+
+    // Act
+    await store().apply(transitions, { sinks: BOTH });
+
+    // Assess
+    const put = ddb.commandCalls(PutCommand)[0]!.args[0].input;
+    expect(put.Item).toMatchObject({
+      state: 'resolved',
+      scope: `${ACCOUNT}/${REGION}`,
+      pendingAlert: { transition: 'resolved' },
+    });
+  });
+
+  it('reads the alert an item owes, with its sinks and lease, and ignores sinks it does not know', async () => {
+    // Prepare
+    const nat = storedOpen(NAT!, nonCompliant);
+    const sts = storedOpen(STS!, nonCompliant);
+    ddb.on(QueryCommand).resolves({
+      Items: [
+        {
+          ...itemOf(nat),
+          pendingAlert: { id: 'alert-1', transition: 'opened' },
+          pendingSinks: new Set(['securityhub', 'pager']),
+          alertLeaseUntil: LEASE,
+        },
+        // Two invocations each delivered a part: the set is gone, nothing is owed.
+        { ...itemOf(sts), pendingAlert: { id: 'alert-2', transition: 'opened' } },
+      ],
+    });
+
+    // Act
+    const found = await store().load(REGION_SCOPE);
+
+    // Assess
+    expect(found).toEqual([
+      { ...nat, pendingAlert: owing({ sinks: ['securityhub'], leaseUntil: LEASE }) },
+      sts,
+    ]);
+  });
+
+  it('takes over an owed alert with a lease only when nobody holds it, reading the sinks still owed', async () => {
+    // Prepare
+    const stored = storedOpen(NAT!, nonCompliant, { pendingAlert: owing() });
+    const transitions = diffFindings([stored], [nonCompliant], REGION_SCOPE, NOW);
+    ddb.on(UpdateCommand).resolves({
+      Attributes: {
+        ...itemOf(stored),
+        pendingAlert: { id: 'alert-1', transition: 'opened' },
+        pendingSinks: new Set(['securityhub']),
+        alertLeaseUntil: LEASE,
+      },
+    });
+
+    // Act
+    const result = await store().apply({ ...transitions, opened: [] }, { sinks: BOTH });
+
+    // Assess
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 1);
+    expect(ddb).toHaveReceivedCommandWith(UpdateCommand, {
+      TableName: TABLE,
+      Key: { pk: NAT!.key },
+      UpdateExpression: 'SET #alertLeaseUntil = :leaseUntil',
+      ConditionExpression:
+        '#pendingAlert.#id = :id AND (attribute_not_exists(#alertLeaseUntil) OR #alertLeaseUntil < :now)',
+      ExpressionAttributeNames: {
+        '#pendingAlert': 'pendingAlert',
+        '#id': 'id',
+        '#alertLeaseUntil': 'alertLeaseUntil',
+      },
+      ExpressionAttributeValues: { ':id': 'alert-1', ':leaseUntil': LEASE, ':now': NOW_SECONDS },
+      ReturnValues: 'ALL_NEW',
+    });
+    expect(result.applied.undelivered).toHaveLength(1);
+    expect(result.applied.undelivered[0]!.record.pendingAlert).toEqual(
+      owing({ sinks: ['securityhub'], leaseUntil: LEASE }),
+    );
+    expect(result.applied.opened).toEqual([]);
+  });
+
+  it('reports an owed alert another invocation holds, or a newer transition replaced, as superseded', async () => {
+    // Prepare
+    const stored = storedOpen(NAT!, nonCompliant, { pendingAlert: owing() });
+    const transitions = diffFindings([stored], [nonCompliant], REGION_SCOPE, NOW);
+    ddb.on(UpdateCommand).rejects(conditionFailed());
+
+    // Act
+    const result = await store().apply(transitions, { sinks: BOTH });
+
+    // Assess
+    expect(result.superseded.map((t) => t.key)).toEqual([NAT!.key]);
+    expect(result.applied.undelivered).toEqual([]);
+    expect(result.failed).toEqual([]);
+  });
+
+  it.each([
+    [
+      'removes the outbox once every sink took the alert',
+      'open' as const,
+      ['sns', 'securityhub'] as AlertSink[],
+      'REMOVE #pendingAlert, #pendingSinks, #alertLeaseUntil',
+      { '#pendingSinks': 'pendingSinks' },
+      {},
+      undefined,
+    ],
+    [
+      'also takes a resolved finding out of the index once every sink took its alert',
+      'resolved' as const,
+      ['sns', 'securityhub'] as AlertSink[],
+      'REMOVE #pendingAlert, #pendingSinks, #alertLeaseUntil, #scope',
+      { '#pendingSinks': 'pendingSinks', '#scope': 'scope' },
+      {},
+      undefined,
+    ],
+    [
+      'deletes the sinks that took the alert and releases the lease',
+      'open' as const,
+      ['sns'] as AlertSink[],
+      'DELETE #pendingSinks :delivered REMOVE #alertLeaseUntil',
+      { '#pendingSinks': 'pendingSinks' },
+      { ':delivered': new Set(['sns']) },
+      ['securityhub'],
+    ],
+    [
+      'only releases the lease when no sink took the alert',
+      'open' as const,
+      [] as AlertSink[],
+      'REMOVE #alertLeaseUntil',
+      {},
+      {},
+      ['sns', 'securityhub'],
+    ],
+  ])('%s', async (_what, state, delivered, update, names, values, left) => {
+    // Prepare
+    ddb.on(UpdateCommand).resolves({});
+    const record: StoredFinding = {
+      ...storedOpen(NAT!, nonCompliant),
+      state,
+      pendingAlert: owing({ leaseUntil: LEASE }),
+    };
+
+    // Act
+    const result = await store().settleAlerts([{ record, delivered }]);
+
+    // Assess
+    const input = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
+    expect(input).toEqual({
+      TableName: TABLE,
+      Key: { pk: NAT!.key },
+      UpdateExpression: update,
+      ConditionExpression: '#pendingAlert.#id = :id AND #alertLeaseUntil = :leaseUntil',
+      ExpressionAttributeNames: {
+        '#pendingAlert': 'pendingAlert',
+        '#id': 'id',
+        '#alertLeaseUntil': 'alertLeaseUntil',
+        ...names,
+      },
+      ExpressionAttributeValues: { ':id': 'alert-1', ':leaseUntil': LEASE, ...values },
+    });
+    expect(result.settled).toHaveLength(1);
+    expect(result.settled[0]!.pendingAlert).toEqual(
+      left === undefined ? undefined : owing({ sinks: left as AlertSink[] }),
+    );
+  });
+
+  it('drops a settle a newer transition superseded, reports other failures, and writes nothing for alerts not held', async () => {
+    // Prepare
+    const held = (key: string): StoredFinding => ({
+      ...storedOpen(NAT!, nonCompliant),
+      key,
+      pendingAlert: owing({ leaseUntil: LEASE }),
+    });
+    ddb
+      .on(UpdateCommand, { Key: { pk: 'newer' } })
+      .rejects(conditionFailed())
+      .on(UpdateCommand, { Key: { pk: 'throttled' } })
+      .rejects(throttled());
+
+    // Act
+    const result = await store().settleAlerts([
+      { record: held('newer'), delivered: ['sns'] },
+      { record: held('throttled'), delivered: ['sns'] },
+      { record: storedOpen(NAT!, nonCompliant, { lastSeen: EARLIER }), delivered: ['sns'] },
+    ]);
+
+    // Assess
+    expect(ddb).toHaveReceivedCommandTimes(UpdateCommand, 2);
+    expect(result.superseded.map((r) => r.key)).toEqual(['newer']);
+    expect(result.failed).toEqual([
+      expect.objectContaining({ errorKind: 'throttled', record: held('throttled') }),
+    ]);
+    expect(result.settled).toEqual([]);
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { InputValidationError, parseGuardPolicy } from '@vpc-guard/shared';
+import {
+  InputValidationError,
+  guardPolicyAsJson,
+  parseGuardPolicy,
+  parseGuardPolicyJson,
+} from '@vpc-guard/shared';
 import { TEST_POLICY_YAML } from '../../fixtures/network';
 
 const MINIMAL = `
@@ -151,5 +156,53 @@ describe('parseGuardPolicy', () => {
     expect(message).toMatch(/^policy\.yaml: \d+ problems/);
     expect(message).toContain('required[0].type');
     expect(message).toContain('remediation.mode');
+  });
+});
+
+describe('guardPolicyAsJson and parseGuardPolicyJson (what the functions read)', () => {
+  it('turns a YAML policy into compact JSON that reads as the same policy', () => {
+    // Act
+    const json = guardPolicyAsJson(`# the team's policy\n${MINIMAL}`, 'policy.yaml');
+    // Assess: the document as written (no defaults filled in, no comment), on one line.
+    expect(JSON.parse(json)).toEqual({
+      version: 1,
+      organization: { id: 'o-a1b2c3d4e5' },
+      profiles: {
+        regulated: {
+          endpoints: { required: [{ service: 's3', type: 'Gateway' }, { service: 'sts' }] },
+        },
+      },
+      assign: { default: 'regulated' },
+    });
+    expect(json).not.toContain('\n');
+    expect(parseGuardPolicyJson(json, 'policy.json')).toEqual(parseGuardPolicy(MINIMAL));
+  });
+
+  it('refuses to convert an invalid policy, naming the field', () => {
+    // Act
+    const convert = () =>
+      guardPolicyAsJson(MINIMAL.replace('type: Gateway', 'type: gateway'), 'policy.yaml');
+    // Assess
+    expect(convert).toThrow(InputValidationError);
+    expect(convert).toThrow(/policy\.yaml: profiles\.regulated\.endpoints\.required\[0\]\.type/);
+  });
+
+  it.each([
+    [
+      'YAML',
+      MINIMAL,
+      /^ssm:\/vpc-guard\/policy: not valid JSON \(.*\): the functions read the policy as JSON/,
+    ],
+    [
+      'an empty document',
+      'null',
+      /^ssm:\/vpc-guard\/policy: expected a policy, got an empty document$/,
+    ],
+  ])('refuses %s, saying why', (_name, text, expected) => {
+    // Act
+    const parse = () => parseGuardPolicyJson(text, 'ssm:/vpc-guard/policy');
+    // Assess
+    expect(parse).toThrow(InputValidationError);
+    expect(parse).toThrow(expected);
   });
 });

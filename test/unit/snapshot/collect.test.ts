@@ -16,7 +16,8 @@ import {
 import { SimulatedAccount } from '../../support/simulated-ec2';
 
 /*
- * The collector's reading of the Elastic IPs vpc-guard marked when it deleted their NAT gateway,
+ * The collector's reading of the Elastic IPs vpc-guard marked when it deleted their NAT gateway, and
+ * of the security groups (scoped: in the first wave; region-wide: endpoint groups looked up by id),
  * through the real SDK client against the simulated account.
  */
 
@@ -146,5 +147,75 @@ describe('collectNetworkSnapshot: Elastic IPs marked for release', () => {
 
     // Assess
     expect(account.callsOf('DescribeAddresses')).toHaveLength(1);
+  });
+});
+
+const ENDPOINT_GROUP = 'sg-0000000000000e001';
+const MANAGED_GROUP = 'sg-0000000000000e002';
+const INSTANCE_GROUP = 'sg-0000000000000e003';
+const OTHER_ENDPOINT_GROUP = 'sg-0000000000000e004';
+
+/** The compliant VPC (endpoints in ENDPOINT_GROUP) with a managed and an instance group; another VPC. */
+function groupEstate(): NetworkSnapshotInput {
+  const input = compliantSnapshotInput();
+  input.vpcs!.push({ vpcId: OTHER_VPC, cidrBlocks: ['10.1.0.0/16'] });
+  input.vpcEndpoints!.push({
+    vpcEndpointId: 'vpce-00000000000000009',
+    vpcId: OTHER_VPC,
+    serviceName: `com.amazonaws.${REGION}.sts`,
+    type: 'Interface',
+    state: 'available',
+    securityGroupIds: [OTHER_ENDPOINT_GROUP],
+  });
+  input.securityGroups!.push(
+    {
+      groupId: MANAGED_GROUP,
+      vpcId: VPC_ID,
+      groupName: 'vpc-guard',
+      tags: { 'vpc-guard:managed': 'true' },
+    },
+    { groupId: INSTANCE_GROUP, vpcId: VPC_ID, groupName: 'web' },
+    { groupId: OTHER_ENDPOINT_GROUP, vpcId: OTHER_VPC, groupName: 'endpoints' },
+  );
+  return input;
+}
+
+const groupIdsOf = (snapshot: { securityGroups: readonly { groupId: string }[] }) =>
+  snapshot.securityGroups.map((group) => group.groupId).sort();
+
+describe('collectNetworkSnapshot: security groups', () => {
+  it('reads, in a scoped collection, the groups of the VPCs in scope with the other reads, with no lookup by id', async () => {
+    // Prepare
+    const account = SimulatedAccount.fromSnapshots(groupEstate());
+
+    // Act
+    const snapshot = await collect(account, [VPC_ID]);
+
+    // Assess: one call, which needs nothing from the endpoints, so it goes out in the first wave.
+    expect(account.callsOf('DescribeSecurityGroups').map((call) => call.input['Filters'])).toEqual([
+      [{ Name: 'vpc-id', Values: [VPC_ID] }],
+    ]);
+    expect(groupIdsOf(snapshot)).toEqual([ENDPOINT_GROUP, MANAGED_GROUP]);
+  });
+
+  it('reads, in a region-wide collection, the managed groups, then the endpoint groups by id', async () => {
+    // Prepare
+    const account = SimulatedAccount.fromSnapshots(groupEstate());
+
+    // Act
+    const snapshot = await collect(account);
+
+    // Assess: never every group of the region.
+    const filters = account.callsOf('DescribeSecurityGroups').map((call) => call.input['Filters']);
+    expect(filters).toEqual([
+      [{ Name: 'tag:vpc-guard:managed', Values: ['true'] }],
+      [
+        {
+          Name: 'group-id',
+          Values: expect.arrayContaining([ENDPOINT_GROUP, OTHER_ENDPOINT_GROUP]),
+        },
+      ],
+    ]);
+    expect(groupIdsOf(snapshot)).toEqual([ENDPOINT_GROUP, MANAGED_GROUP, OTHER_ENDPOINT_GROUP]);
   });
 });

@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseGuardPolicy, parseGuardPolicyJson } from '@vpc-guard/shared';
+import { describe, expect, it } from 'vitest';
+import type { CliContext } from '../../functions/cli/context';
+import { main } from '../../functions/cli/main';
+
+const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+function fakeContext(): CliContext & { stdout: string[]; stderr: string[] } {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  return {
+    stdout,
+    stderr,
+    printer: {
+      out: (text) => stdout.push(text),
+      err: (text) => stderr.push(text),
+      stdoutIsTerminal: false,
+    },
+    cwd: REPO_ROOT,
+    repoRoot: REPO_ROOT,
+    env: {},
+    version: '9.9.9',
+    now: () => new Date('2026-11-20T10:00:00Z'),
+  };
+}
+
+describe('vpc-guard policy-json', () => {
+  it('prints a YAML policy as one line of JSON that the functions read as the same policy', async () => {
+    // Prepare
+    const context = fakeContext();
+
+    // Act
+    const code = await main(['policy-json', 'examples/policy.yaml'], context);
+
+    // Assess
+    expect(code).toBe(0);
+    const output = context.stdout.join('');
+    expect(output.trimEnd().split('\n')).toHaveLength(1);
+    expect(parseGuardPolicyJson(output, 'policy.json')).toEqual(
+      parseGuardPolicy(readFileSync(`${REPO_ROOT}examples/policy.yaml`, 'utf8')),
+    );
+    expect(context.stderr).toEqual([]);
+  });
+
+  it.each([
+    [['policy-json', 'no/such/policy.yaml'], /no\/such\/policy\.yaml: cannot read the policy file/],
+    [
+      ['policy-json', 'test/fixtures/events/api-event/create-route.json'],
+      /create-route\.json: \d+ problems/,
+    ],
+    [['policy-json'], /missing required argument 'file'/],
+  ])('exits 2 on bad input, printing nothing on stdout: %j', async (argv, message) => {
+    // Prepare
+    const context = fakeContext();
+
+    // Act
+    const code = await main(argv, context);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(context.stderr.join('')).toMatch(message);
+    expect(context.stdout).toEqual([]);
+  });
+});
