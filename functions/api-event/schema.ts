@@ -1,4 +1,5 @@
 import { EventBridgeSchema } from '../runtime/event-envelopes';
+import { EC2_API_CALL_EVENT_NAMES } from '@vpc-guard/shared';
 import * as z from 'zod';
 import { findIds, type Ec2IdKind } from '../runtime/resource-ids';
 
@@ -22,20 +23,8 @@ export const EventIdSchema = z
   .string()
   .regex(/^[\w:.-]{1,256}$/, 'expected an EventBridge event id such as a UUID');
 
-/** The EC2 calls the EventBridge rule forwards (AWS-FACTS). */
-export const CLOUDTRAIL_EVENT_NAMES = [
-  'CreateNatGateway',
-  'DeleteNatGateway',
-  'CreateVpcEndpoint',
-  'ModifyVpcEndpoint',
-  'DeleteVpcEndpoints',
-  'CreateRoute',
-  'ReplaceRoute',
-  'DeleteRoute',
-  'AttachInternetGateway',
-  'AssociateRouteTable',
-  'CreateSubnet',
-] as const;
+/** The EC2 calls the EventBridge rule forwards (AWS-FACTS), shared with the stacks. */
+export const CLOUDTRAIL_EVENT_NAMES = EC2_API_CALL_EVENT_NAMES;
 export type CloudTrailEventName = (typeof CLOUDTRAIL_EVENT_NAMES)[number];
 
 /**

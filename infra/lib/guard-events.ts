@@ -1,3 +1,4 @@
+import { EC2_API_CALL_EVENT_NAMES } from '@vpc-guard/shared';
 import type { EventPattern } from 'aws-cdk-lib/aws-events';
 
 /**
@@ -6,20 +7,7 @@ import type { EventPattern } from 'aws-cdk-lib/aws-events';
  * use these, so the patterns cannot drift apart.
  */
 
-/** The EC2 calls that change what vpc-guard judges (AWS-FACTS.md, "EventBridge"). */
-export const EC2_API_CALL_EVENT_NAMES = [
-  'CreateNatGateway',
-  'DeleteNatGateway',
-  'CreateVpcEndpoint',
-  'ModifyVpcEndpoint',
-  'DeleteVpcEndpoints',
-  'CreateRoute',
-  'ReplaceRoute',
-  'DeleteRoute',
-  'AttachInternetGateway',
-  'AssociateRouteTable',
-  'CreateSubnet',
-] as const;
+export { EC2_API_CALL_EVENT_NAMES };
 
 /**
  * Successful EC2 calls, as CloudTrail delivers them to EventBridge (an active trail is required;

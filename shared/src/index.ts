@@ -30,3 +30,4 @@ export * from './report/record';
 export * from './findings/state';
 export * from './findings/store';
 export * from './notify';
+export * from './ec2-api-events';
