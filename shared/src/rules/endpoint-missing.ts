@@ -21,6 +21,8 @@ export const endpointMissing: Rule = {
       };
     }
     const zones = workloadZones(context.subnets);
+    // One array for every finding of the VPC: evidence is read, never changed.
+    const zoneNames = Object.freeze(zones.map((zone) => zone.zoneName));
     const findings: RuleFinding[] = [];
     for (const match of matchRequiredEndpoints(context)) {
       if (match.ofType.length > 0) continue;
@@ -48,7 +50,7 @@ export const endpointMissing: Rule = {
           serviceName: match.serviceName,
           requiredType: type,
           wrongTypeEndpoints: wrongType,
-          workloadZones: zones.map((zone) => zone.zoneName),
+          workloadZones: zoneNames,
         },
         fix: {
           action: 'create-endpoint',
