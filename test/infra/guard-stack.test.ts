@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadRuntimeConfig, type FunctionName } from '../../functions/runtime/config';
 import { addDeployment } from '../../infra/lib/deployment';
 import { BUNDLED_POLICY_FILE } from '../../infra/lib/deployment-config';
 import {
@@ -21,7 +20,7 @@ import {
   logicalIdsOf,
   nagFindings,
   isTlsGuard,
-  resolveEnvironmentForTest,
+  runtimeConfigsOf,
   wildcardActionStatements,
   type TemplateJson,
 } from './support';
@@ -120,24 +119,8 @@ describe('GuardStack (standalone)', () => {
   });
 
   it('gives each function the environment its cold start accepts', () => {
-    // Prepare
-    const functions: [FunctionName, string][] = [
-      ['config-rule', 'GuardConfigRule'],
-      ['api-event', 'GuardApiEvent'],
-      ['sweep', 'GuardSweep'],
-      ['slack-notifier', 'GuardSlackNotifier'],
-    ];
-    for (const [name, prefix] of functions) {
-      const variables = (
-        json.Resources[functionId(prefix)]!.Properties!['Environment'] as {
-          Variables: Record<string, unknown>;
-        }
-      ).Variables;
-      // Act: the same validation the function runs at cold start (functions/runtime/config.ts).
-      const config = loadRuntimeConfig(name, {
-        AWS_REGION: 'us-east-1',
-        ...resolveEnvironmentForTest(variables),
-      });
+    // Act: the same validation each function runs at cold start
+    for (const { name, config } of runtimeConfigsOf(json)) {
       // Assess
       expect(config.mode).toBe('standalone');
       if (name !== 'slack-notifier') {

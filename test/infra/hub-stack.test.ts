@@ -1,6 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadRuntimeConfig, type FunctionName } from '../../functions/runtime/config';
 import { addDeployment, type Deployment } from '../../infra/lib/deployment';
 import { CONFIG_RULE_NAME, CONFIG_RULE_RESOURCE_TYPES } from '../../infra/lib/guard-events';
 import { HUB_ROLE_NAMES, HubStack } from '../../infra/lib/hub-stack';
@@ -13,7 +12,7 @@ import {
   logicalIdOf,
   logicalIdsOf,
   nagFindings,
-  resolveEnvironmentForTest,
+  runtimeConfigsOf,
   wildcardActionStatements,
   type TemplateJson,
 } from './support';
@@ -148,22 +147,7 @@ describe('HubStack', () => {
   });
 
   it('gives each function a hub-mode environment its cold start accepts', () => {
-    const functions: [FunctionName, string][] = [
-      ['config-rule', 'GuardConfigRule'],
-      ['api-event', 'GuardApiEvent'],
-      ['sweep', 'GuardSweep'],
-      ['slack-notifier', 'GuardSlackNotifier'],
-    ];
-    for (const [name, prefix] of functions) {
-      const variables = (
-        json.Resources[functionId(prefix)]!.Properties!['Environment'] as {
-          Variables: Record<string, unknown>;
-        }
-      ).Variables;
-      const config = loadRuntimeConfig(name, {
-        AWS_REGION: 'us-east-1',
-        ...resolveEnvironmentForTest(variables),
-      });
+    for (const { name, config } of runtimeConfigsOf(json)) {
       if (name === 'slack-notifier') continue;
       expect(config.mode).toBe('hub');
       expect(config.memberRoleName).toBe('VpcGuardMember');

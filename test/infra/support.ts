@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { loadRuntimeConfig, type FunctionName } from '../../functions/runtime/config';
 import {
   parseDeploymentConfig,
   type DeploymentConfig,
@@ -222,6 +223,34 @@ export function resolveEnvironmentForTest(
       throw new Error(`no stand-in for the intrinsic value of ${name}: ${JSON.stringify(value)}`);
   }
   return env;
+}
+
+/** The four functions and the logical-id prefix of each in the templates. */
+export const GUARD_FUNCTIONS: readonly (readonly [FunctionName, string])[] = [
+  ['config-rule', 'GuardConfigRule'],
+  ['api-event', 'GuardApiEvent'],
+  ['sweep', 'GuardSweep'],
+  ['slack-notifier', 'GuardSlackNotifier'],
+];
+
+/**
+ * Each function's environment in a template, run through the validation the function itself runs at
+ * cold start (functions/runtime/config.ts), intrinsics replaced by stand-ins.
+ */
+export function runtimeConfigsOf(
+  template: TemplateJson,
+): { name: FunctionName; config: ReturnType<typeof loadRuntimeConfig> }[] {
+  return GUARD_FUNCTIONS.map(([name, prefix]) => {
+    const id = logicalIdOf(template, 'AWS::Lambda::Function', prefix);
+    const { Variables } = template.Resources[id]!.Properties!['Environment'] as {
+      Variables: Record<string, unknown>;
+    };
+    const config = loadRuntimeConfig(name, {
+      AWS_REGION: 'us-east-1',
+      ...resolveEnvironmentForTest(Variables),
+    });
+    return { name, config };
+  });
 }
 
 /**
