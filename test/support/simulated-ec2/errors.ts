@@ -34,7 +34,7 @@ const STATUS_BY_CODE: Readonly<Record<string, number>> = {
 };
 
 /** The HTTP status EC2 uses for an error code (400 for validation errors). */
-export function statusForCode(code: string): number {
+function statusForCode(code: string): number {
   return STATUS_BY_CODE[code] ?? 400;
 }
 

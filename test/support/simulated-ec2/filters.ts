@@ -2,8 +2,8 @@ import type { Filter } from '@aws-sdk/client-ec2';
 import { fault } from './errors';
 
 /** What a filter reads from an item: one value, several (any may match), or nothing. */
-export type FilterValue = string | number | boolean | undefined;
-export type FilterField<T> = (item: T) => FilterValue | readonly FilterValue[];
+type FilterValue = string | number | boolean | undefined;
+type FilterField<T> = (item: T) => FilterValue | readonly FilterValue[];
 
 /** The filters one Describe operation understands, by EC2 filter name. */
 export interface FilterSpec<T> {
@@ -18,7 +18,7 @@ const patternCache = new Map<string, RegExp>();
  * EC2 filter values are case-sensitive and may hold wildcards: `*` (any run of characters) and `?`
  * (one character); a backslash escapes them.
  */
-export function wildcardMatches(pattern: string, value: string): boolean {
+function wildcardMatches(pattern: string, value: string): boolean {
   let regex = patternCache.get(pattern);
   if (!regex) {
     let source = '';

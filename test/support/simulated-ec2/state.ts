@@ -57,7 +57,7 @@ export interface RouteTableRecord {
   tags: Tags;
 }
 
-export interface NatAddressRecord {
+interface NatAddressRecord {
   allocationId: string | undefined;
   publicIp: string | undefined;
   privateIp: string | undefined;
@@ -65,7 +65,7 @@ export interface NatAddressRecord {
   isPrimary: boolean;
 }
 
-export type NatGatewayState = 'pending' | 'failed' | 'available' | 'deleting' | 'deleted';
+type NatGatewayState = 'pending' | 'failed' | 'available' | 'deleting' | 'deleted';
 
 export interface NatGatewayRecord {
   natGatewayId: string;

@@ -114,7 +114,7 @@ const ORIGIN_ON_WIRE: Readonly<Record<Route['origin'], RouteOrigin>> = {
 };
 
 /** Where a route's destination goes on the wire: prefix list, IPv6 or IPv4 field. */
-export function destinationField(
+function destinationField(
   destination: string,
 ): 'DestinationPrefixListId' | 'DestinationIpv6CidrBlock' | 'DestinationCidrBlock' {
   if (destination.startsWith('pl-')) {
@@ -298,7 +298,7 @@ export function toWireVpcEndpoint(
   };
 }
 
-export function toWireIpPermission(rule: SecurityGroupRule, ownerId: string): IpPermission {
+function toWireIpPermission(rule: SecurityGroupRule, ownerId: string): IpPermission {
   return {
     IpProtocol: rule.ipProtocol,
     FromPort: rule.fromPort,

@@ -62,16 +62,72 @@ export function required<T>(value: T | undefined | null, parameter: string): T {
   return value;
 }
 
+/** How EC2 names one kind of resource in its errors: id prefix, error codes and noun. */
+export interface ResourceKind {
+  readonly prefix: string;
+  readonly notFound: string;
+  /** Absent where EC2 answers a malformed id with the NotFound code. */
+  readonly malformed?: string;
+  readonly noun: string;
+}
+
+/** EC2's wording for the resources the simulator models, shared by Describe, mutating and tag calls. */
+export const RESOURCE_KINDS = {
+  vpc: {
+    prefix: 'vpc',
+    notFound: 'InvalidVpcID.NotFound',
+    malformed: 'InvalidVpcID.Malformed',
+    noun: 'vpc ID',
+  },
+  subnet: {
+    prefix: 'subnet',
+    notFound: 'InvalidSubnetID.NotFound',
+    malformed: 'InvalidSubnetID.Malformed',
+    noun: 'subnet ID',
+  },
+  routeTable: {
+    prefix: 'rtb',
+    notFound: 'InvalidRouteTableID.NotFound',
+    malformed: 'InvalidRouteTableID.Malformed',
+    noun: 'routeTable ID',
+  },
+  natGateway: { prefix: 'nat', notFound: 'InvalidNatGatewayID.NotFound', noun: 'natGateway ID' },
+  internetGateway: {
+    prefix: 'igw',
+    notFound: 'InvalidInternetGatewayID.NotFound',
+    malformed: 'InvalidInternetGatewayID.Malformed',
+    noun: 'internetGateway ID',
+  },
+  egressOnlyInternetGateway: {
+    prefix: 'eigw',
+    notFound: 'InvalidEgressOnlyInternetGatewayId.NotFound',
+    noun: 'egress-only internet gateway ID',
+  },
+  vpcEndpoint: {
+    prefix: 'vpce',
+    notFound: 'InvalidVpcEndpointId.NotFound',
+    malformed: 'InvalidVpcEndpointId.Malformed',
+    noun: 'Vpc Endpoint Id',
+  },
+  securityGroup: {
+    prefix: 'sg',
+    notFound: 'InvalidGroup.NotFound',
+    malformed: 'InvalidGroupId.Malformed',
+    noun: 'security group',
+  },
+  address: { prefix: 'eipalloc', notFound: 'InvalidAllocationID.NotFound', noun: 'allocation ID' },
+} as const satisfies Record<string, ResourceKind>;
+
+/** EC2's NotFound error for one id of a kind of resource. */
+export function notFound(kind: ResourceKind, id: string): Ec2Fault {
+  return fault(kind.notFound, `The ${kind.noun} '${id}' does not exist`);
+}
+
 /** Looks up a record or throws EC2's NotFound error for it. */
-export function findOrThrow<T>(
-  records: ReadonlyMap<string, T>,
-  id: string,
-  code: string,
-  describe: (id: string) => string,
-): T {
+export function findOrThrow<T>(records: ReadonlyMap<string, T>, id: string, kind: ResourceKind): T {
   const record = records.get(id);
   if (!record) {
-    throw fault(code, describe(id));
+    throw notFound(kind, id);
   }
   return record;
 }
@@ -83,30 +139,23 @@ export function findOrThrow<T>(
 export function checkIdList(
   ids: readonly string[] | undefined,
   records: ReadonlyMap<string, unknown>,
-  options: {
-    readonly prefix: string;
-    readonly notFound: string;
-    readonly malformed?: string;
-    readonly noun: string;
-  },
+  kind: ResourceKind,
 ): Set<string> | undefined {
   if (!ids || ids.length === 0) {
     return undefined;
   }
-  const pattern = new RegExp(`^${options.prefix}-[0-9a-f]{8,17}$`);
+  const pattern = new RegExp(`^${kind.prefix}-[0-9a-f]{8,17}$`);
   for (const id of ids) {
-    if (options.malformed && !pattern.test(id)) {
-      throw fault(options.malformed, `Invalid id: "${id}"`);
+    if (kind.malformed && !pattern.test(id)) {
+      throw fault(kind.malformed, `Invalid id: "${id}"`);
     }
   }
   const missing = ids.filter((id) => !records.has(id));
-  if (missing.length > 0) {
-    throw fault(
-      options.notFound,
-      missing.length === 1
-        ? `The ${options.noun} '${missing[0]}' does not exist`
-        : `The ${options.noun}s '${missing.join(', ')}' do not exist`,
-    );
+  if (missing.length > 1) {
+    throw fault(kind.notFound, `The ${kind.noun}s '${missing.join(', ')}' do not exist`);
+  }
+  if (missing[0] !== undefined) {
+    throw notFound(kind, missing[0]);
   }
   return new Set(ids);
 }
@@ -152,7 +201,7 @@ const IDEMPOTENCY_IGNORED = ['ClientToken', 'DryRun'];
  * ClientToken idempotency: the id a token already created (same request), or `undefined` for a new
  * token. The same token with different parameters is `IdempotentParameterMismatch`.
  */
-export function replayOfClientToken(
+function replayOfClientToken(
   context: OperationContext,
   token: string | undefined,
   input: object,
@@ -174,6 +223,23 @@ export function replayOfClientToken(
     );
   }
   return seen.resourceId;
+}
+
+/**
+ * The record a repeated ClientToken already created, which the operation answers again instead of
+ * creating another; a DryRun of such a repeat still stops with `DryRunOperation`.
+ */
+export function replayedRecord<T>(
+  context: OperationContext,
+  input: { readonly ClientToken?: string | undefined; readonly DryRun?: boolean | undefined },
+  records: ReadonlyMap<string, T>,
+): T | undefined {
+  const replayed = replayOfClientToken(context, input.ClientToken, input);
+  const existing = replayed ? records.get(replayed) : undefined;
+  if (existing) {
+    stopIfDryRun(input);
+  }
+  return existing;
 }
 
 /** Remembers what a ClientToken created. */

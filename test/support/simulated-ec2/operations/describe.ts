@@ -63,6 +63,7 @@ import {
   required,
   stopIfDryRun,
   type OperationContext,
+  RESOURCE_KINDS,
 } from './context';
 
 /*
@@ -275,12 +276,7 @@ const describeVpcs = defineOperation<DescribeVpcsRequest, DescribeVpcsResult>(
   false,
   'describe',
   (context, input) => {
-    const wanted = checkIdList(input.VpcIds, context.state.vpcs, {
-      prefix: 'vpc',
-      notFound: 'InvalidVpcID.NotFound',
-      malformed: 'InvalidVpcID.Malformed',
-      noun: 'vpc ID',
-    });
+    const wanted = checkIdList(input.VpcIds, context.state.vpcs, RESOURCE_KINDS.vpc);
     const { page, nextToken } = describePage(
       context,
       input,
@@ -296,12 +292,7 @@ const describeSubnets = defineOperation<DescribeSubnetsRequest, DescribeSubnetsR
   false,
   'describe',
   (context, input) => {
-    const wanted = checkIdList(input.SubnetIds, context.state.subnets, {
-      prefix: 'subnet',
-      notFound: 'InvalidSubnetID.NotFound',
-      malformed: 'InvalidSubnetID.Malformed',
-      noun: 'subnet ID',
-    });
+    const wanted = checkIdList(input.SubnetIds, context.state.subnets, RESOURCE_KINDS.subnet);
     const { page, nextToken } = describePage(
       context,
       input,
@@ -320,12 +311,11 @@ const describeRouteTables = defineOperation<DescribeRouteTablesRequest, Describe
   false,
   'describe',
   (context, input) => {
-    const wanted = checkIdList(input.RouteTableIds, context.state.routeTables, {
-      prefix: 'rtb',
-      notFound: 'InvalidRouteTableID.NotFound',
-      malformed: 'InvalidRouteTableID.Malformed',
-      noun: 'routeTable ID',
-    });
+    const wanted = checkIdList(
+      input.RouteTableIds,
+      context.state.routeTables,
+      RESOURCE_KINDS.routeTable,
+    );
     const { page, nextToken } = describePage(
       context,
       input,
@@ -363,12 +353,11 @@ const describeInternetGateways = defineOperation<
   DescribeInternetGatewaysRequest,
   DescribeInternetGatewaysResult
 >(false, 'describe', (context, input) => {
-  const wanted = checkIdList(input.InternetGatewayIds, context.state.internetGateways, {
-    prefix: 'igw',
-    notFound: 'InvalidInternetGatewayID.NotFound',
-    malformed: 'InvalidInternetGatewayID.Malformed',
-    noun: 'internetGateway ID',
-  });
+  const wanted = checkIdList(
+    input.InternetGatewayIds,
+    context.state.internetGateways,
+    RESOURCE_KINDS.internetGateway,
+  );
   const { page, nextToken } = describePage(
     context,
     input,
@@ -386,11 +375,7 @@ const describeEgressOnlyInternetGateways = defineOperation<
   const wanted = checkIdList(
     input.EgressOnlyInternetGatewayIds,
     context.state.egressOnlyInternetGateways,
-    {
-      prefix: 'eigw',
-      notFound: 'InvalidEgressOnlyInternetGatewayId.NotFound',
-      noun: 'egress-only internet gateway ID',
-    },
+    RESOURCE_KINDS.egressOnlyInternetGateway,
   );
   const { page, nextToken } = describePage(
     context,
@@ -410,12 +395,7 @@ const describeVpcEndpoints = defineOperation<
   DescribeVpcEndpointsResult
 >(false, 'describe', (context, input) => {
   const { state } = context;
-  const wanted = checkIdList(input.VpcEndpointIds, state.vpcEndpoints, {
-    prefix: 'vpce',
-    notFound: 'InvalidVpcEndpointId.NotFound',
-    malformed: 'InvalidVpcEndpointId.Malformed',
-    noun: 'Vpc Endpoint Id',
-  });
+  const wanted = checkIdList(input.VpcEndpointIds, state.vpcEndpoints, RESOURCE_KINDS.vpcEndpoint);
   const { page, nextToken } = describePage(
     context,
     input,
@@ -498,12 +478,7 @@ const describeSecurityGroups = defineOperation<
   DescribeSecurityGroupsResult
 >(false, 'describe', (context, input) => {
   const { state } = context;
-  const wanted = checkIdList(input.GroupIds, state.securityGroups, {
-    prefix: 'sg',
-    notFound: 'InvalidGroup.NotFound',
-    malformed: 'InvalidGroupId.Malformed',
-    noun: 'security group',
-  });
+  const wanted = checkIdList(input.GroupIds, state.securityGroups, RESOURCE_KINDS.securityGroup);
   // Group names select groups of the default VPC only (EC2-Classic's legacy); elsewhere use a filter.
   const defaultVpc = [...state.vpcs.values()].find((vpc) => vpc.isDefault);
   const names =
@@ -540,12 +515,7 @@ const describeVpcAttribute = defineOperation<
 >(false, 'describe', (context, input) => {
   const vpcId = required(input.VpcId, 'VpcId');
   const attribute = required(input.Attribute, 'Attribute');
-  const vpc = findOrThrow(
-    context.state.vpcs,
-    vpcId,
-    'InvalidVpcID.NotFound',
-    (id) => `The vpc ID '${id}' does not exist`,
-  );
+  const vpc = findOrThrow(context.state.vpcs, vpcId, RESOURCE_KINDS.vpc);
   stopIfDryRun(input);
   switch (attribute) {
     case 'enableDnsSupport':

@@ -13,12 +13,14 @@ import { toWireNatGateway } from '../wire';
 import {
   defineOperation,
   findOrThrow,
+  notFound,
   rememberClientToken,
-  replayOfClientToken,
+  replayedRecord,
   required,
   stopIfDryRun,
   tagsFromSpecifications,
   type OperationContext,
+  RESOURCE_KINDS,
 } from './context';
 
 function wire(context: OperationContext, nat: NatGatewayRecord) {
@@ -41,12 +43,7 @@ function documentationAddress(n: number): string {
 }
 
 function allocationOf(context: OperationContext, allocationId: string): AddressRecord {
-  return findOrThrow(
-    context.state.addresses,
-    allocationId,
-    'InvalidAllocationID.NotFound',
-    (id) => `The allocation ID '${id}' does not exist`,
-  );
+  return findOrThrow(context.state.addresses, allocationId, RESOURCE_KINDS.address);
 }
 
 const createNatGateway = defineOperation<CreateNatGatewayRequest, CreateNatGatewayResult>(
@@ -55,18 +52,11 @@ const createNatGateway = defineOperation<CreateNatGatewayRequest, CreateNatGatew
   (context, input) => {
     const { state } = context;
     const subnetId = required(input.SubnetId, 'SubnetId');
-    const replayed = replayOfClientToken(context, input.ClientToken, input);
-    const existing = replayed ? state.natGateways.get(replayed) : undefined;
+    const existing = replayedRecord(context, input, state.natGateways);
     if (existing) {
-      stopIfDryRun(input);
       return { ClientToken: input.ClientToken, NatGateway: wire(context, existing) };
     }
-    const subnet = findOrThrow(
-      state.subnets,
-      subnetId,
-      'InvalidSubnetID.NotFound',
-      (id) => `The subnet ID '${id}' does not exist`,
-    );
+    const subnet = findOrThrow(state.subnets, subnetId, RESOURCE_KINDS.subnet);
     const connectivityType = input.ConnectivityType ?? 'public';
     const tags = tagsFromSpecifications(input.TagSpecifications, 'natgateway');
     let address: AddressRecord | undefined;
@@ -132,10 +122,7 @@ const deleteNatGateway = defineOperation<DeleteNatGatewayRequest, DeleteNatGatew
     const { state } = context;
     const natGatewayId = required(input.NatGatewayId, 'NatGatewayId');
     if (!/^nat-[0-9a-f]{8,17}$/.test(natGatewayId)) {
-      throw fault(
-        'InvalidNatGatewayID.NotFound',
-        `The natGateway ID '${natGatewayId}' does not exist`,
-      );
+      throw notFound(RESOURCE_KINDS.natGateway, natGatewayId);
     }
     const nat = state.natGateways.get(natGatewayId);
     if (!nat || nat.state === 'deleted') {

@@ -9,11 +9,13 @@ import { fault } from '../errors';
 import type { RegionState, RouteTableRecord } from '../state';
 import {
   findOrThrow,
+  notFound,
   isIpv4Cidr,
   isIpv6Cidr,
   stopIfDryRun,
   defineOperation,
   required,
+  RESOURCE_KINDS,
 } from './context';
 
 interface DestinationInput {
@@ -82,12 +84,7 @@ const UNMODELLED_TARGETS: Partial<
 };
 
 function routeTableOf(state: RegionState, id: string | undefined): RouteTableRecord {
-  return findOrThrow(
-    state.routeTables,
-    required(id, 'RouteTableId'),
-    'InvalidRouteTableID.NotFound',
-    (tableId) => `The routeTable ID '${tableId}' does not exist`,
-  );
+  return findOrThrow(state.routeTables, required(id, 'RouteTableId'), RESOURCE_KINDS.routeTable);
 }
 
 /** Exactly one destination, well formed. */
@@ -130,10 +127,14 @@ function destinationOf(input: DestinationInput): string {
   return value;
 }
 
-function isGatewayEndpointRoute(state: RegionState, route: Route): boolean {
-  return (
-    route.target.type === 'vpce' && state.vpcEndpoints.get(route.target.id)?.type === 'Gateway'
-  );
+/** A route a gateway endpoint placed changes only through ModifyVpcEndpoint. */
+function rejectIfManagedByEndpoint(state: RegionState, route: Route, destination: string): void {
+  if (route.target.type === 'vpce' && state.vpcEndpoints.get(route.target.id)?.type === 'Gateway') {
+    throw fault(
+      'InvalidParameterValue',
+      `The route to ${destination} is managed by the VPC endpoint ${route.target.id}.`,
+    );
+  }
 }
 
 /** Exactly one target, existing and in the route table's VPC where the simulator models it. */
@@ -158,6 +159,8 @@ function targetOf(
       'InvalidParameterValue',
       `route table ${table.routeTableId} and network gateway ${id} belong to different networks`,
     );
+  const gatewayNotFound = () =>
+    fault('InvalidGatewayID.NotFound', `The gateway ID '${id}' does not exist`);
   switch (parameter) {
     case 'GatewayId': {
       if (id === 'local') {
@@ -172,7 +175,7 @@ function targetOf(
       if (id.startsWith('igw-')) {
         const igw = state.internetGateways.get(id);
         if (!igw) {
-          throw fault('InvalidGatewayID.NotFound', `The gateway ID '${id}' does not exist`);
+          throw gatewayNotFound();
         }
         if (!igw.attachments.some((attachment) => attachment.vpcId === table.vpcId)) {
           throw differentNetworks();
@@ -188,12 +191,12 @@ function targetOf(
           `Routes to the gateway endpoint ${id} are managed with ModifyVpcEndpoint.`,
         );
       }
-      throw fault('InvalidGatewayID.NotFound', `The gateway ID '${id}' does not exist`);
+      throw gatewayNotFound();
     }
     case 'NatGatewayId': {
       const nat = state.natGateways.get(id);
       if (!nat || nat.state === 'deleted' || nat.state === 'deleting' || nat.state === 'failed') {
-        throw fault('InvalidNatGatewayID.NotFound', `The natGateway ID '${id}' does not exist`);
+        throw notFound(RESOURCE_KINDS.natGateway, id);
       }
       if (nat.vpcId !== table.vpcId) {
         throw differentNetworks();
@@ -203,7 +206,7 @@ function targetOf(
     case 'EgressOnlyInternetGatewayId': {
       const eigw = state.egressOnlyInternetGateways.get(id);
       if (!eigw) {
-        throw fault('InvalidGatewayID.NotFound', `The gateway ID '${id}' does not exist`);
+        throw gatewayNotFound();
       }
       if (!eigw.attachments.some((attachment) => attachment.vpcId === table.vpcId)) {
         throw differentNetworks();
@@ -219,7 +222,7 @@ function targetOf(
     case 'VpcEndpointId': {
       const endpoint = state.vpcEndpoints.get(id);
       if (!endpoint || endpoint.type !== 'GatewayLoadBalancer') {
-        throw fault('InvalidVpcEndpointId.NotFound', `The Vpc Endpoint Id '${id}' does not exist`);
+        throw notFound(RESOURCE_KINDS.vpcEndpoint, id);
       }
       return { type: 'vpce', id };
     }
@@ -267,12 +270,7 @@ const replaceRoute = defineOperation<ReplaceRouteRequest, object>(
         `There is no route defined for '${destination}' in the route table. Use CreateRoute instead.`,
       );
     }
-    if (isGatewayEndpointRoute(state, route)) {
-      throw fault(
-        'InvalidParameterValue',
-        `The route to ${destination} is managed by the VPC endpoint ${route.target.id}.`,
-      );
-    }
+    rejectIfManagedByEndpoint(state, route, destination);
     const target: RouteTarget =
       input.LocalTarget === true
         ? { type: 'local', id: 'local' }
@@ -307,12 +305,7 @@ const deleteRoute = defineOperation<DeleteRouteRequest, object>(
         `cannot remove local route ${destination} in route table ${table.routeTableId}`,
       );
     }
-    if (isGatewayEndpointRoute(state, route)) {
-      throw fault(
-        'InvalidParameterValue',
-        `The route to ${destination} is managed by the VPC endpoint ${route.target.id}.`,
-      );
-    }
+    rejectIfManagedByEndpoint(state, route, destination);
     stopIfDryRun(input);
     table.routes = table.routes.filter((candidate) => candidate !== route);
     return {};

@@ -15,15 +15,13 @@ import { toWireTags } from '../wire';
 import {
   defineOperation,
   findOrThrow,
+  notFound,
   required,
   stopIfDryRun,
   tagsFromSpecifications,
   type OperationContext,
+  RESOURCE_KINDS,
 } from './context';
-
-function groupNotFound(id: string): string {
-  return `The security group '${id}' does not exist`;
-}
 
 /** A group by id, or by name in the default VPC (the only place EC2 still looks names up). */
 function groupOf(
@@ -32,7 +30,7 @@ function groupOf(
   groupName: string | undefined,
 ): SecurityGroupRecord {
   if (groupId !== undefined) {
-    return findOrThrow(state.securityGroups, groupId, 'InvalidGroup.NotFound', groupNotFound);
+    return findOrThrow(state.securityGroups, groupId, RESOURCE_KINDS.securityGroup);
   }
   const name = required(groupName, 'GroupId');
   const defaultVpc = [...state.vpcs.values()].find((vpc) => vpc.isDefault);
@@ -62,12 +60,7 @@ const createSecurityGroup = defineOperation<CreateSecurityGroupRequest, CreateSe
         throw fault('VPCIdNotSpecified', 'No default VPC for this user');
       }
     }
-    findOrThrow(
-      state.vpcs,
-      vpcId,
-      'InvalidVpcID.NotFound',
-      (id) => `The vpc ID '${id}' does not exist`,
-    );
+    findOrThrow(state.vpcs, vpcId, RESOURCE_KINDS.vpc);
     if (groupName.startsWith('sg-')) {
       throw fault('InvalidParameterValue', 'Group names may not be in the format sg-*.');
     }
@@ -195,7 +188,7 @@ const authorizeSecurityGroupIngress = defineOperation<
   const added: PermissionEntry[] = [];
   for (const entry of rules.flatMap(entriesOfRule)) {
     if (entry.kind === 'group' && !state.securityGroups.has(entry.source)) {
-      throw fault('InvalidGroup.NotFound', groupNotFound(entry.source));
+      throw notFound(RESOURCE_KINDS.securityGroup, entry.source);
     }
     if (existing.has(entryKey(entry))) {
       throw fault(

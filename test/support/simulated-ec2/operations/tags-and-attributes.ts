@@ -1,5 +1,6 @@
 import type {
   CreateTagsRequest,
+  Tag,
   DeleteTagsRequest,
   ModifyVpcAttributeRequest,
 } from '@aws-sdk/client-ec2';
@@ -7,86 +8,61 @@ import type { Tags } from '@vpc-guard/shared';
 import { fault } from '../errors';
 import type { RegionState } from '../state';
 import { fromWireTags } from '../wire';
-import { defineOperation, findOrThrow, required, stopIfDryRun, validateTags } from './context';
+import {
+  defineOperation,
+  findOrThrow,
+  required,
+  RESOURCE_KINDS,
+  stopIfDryRun,
+  validateTags,
+  type ResourceKind,
+} from './context';
 
 interface Taggable {
   tags: Tags;
 }
 
-/** Where a resource id lives, by its prefix, and the NotFound code EC2 uses for it. */
+/** Where a resource id lives, by its kind's id prefix. */
 const TAGGABLE_RESOURCES: readonly {
-  readonly prefix: string;
+  readonly kind: ResourceKind;
   readonly records: (state: RegionState) => ReadonlyMap<string, Taggable>;
-  readonly notFound: string;
-  readonly noun: string;
 }[] = [
+  { kind: RESOURCE_KINDS.vpc, records: (state) => state.vpcs },
+  { kind: RESOURCE_KINDS.subnet, records: (state) => state.subnets },
+  { kind: RESOURCE_KINDS.routeTable, records: (state) => state.routeTables },
+  { kind: RESOURCE_KINDS.natGateway, records: (state) => state.natGateways },
+  { kind: RESOURCE_KINDS.internetGateway, records: (state) => state.internetGateways },
   {
-    prefix: 'vpc-',
-    records: (state) => state.vpcs,
-    notFound: 'InvalidVpcID.NotFound',
-    noun: 'vpc ID',
-  },
-  {
-    prefix: 'subnet-',
-    records: (state) => state.subnets,
-    notFound: 'InvalidSubnetID.NotFound',
-    noun: 'subnet ID',
-  },
-  {
-    prefix: 'rtb-',
-    records: (state) => state.routeTables,
-    notFound: 'InvalidRouteTableID.NotFound',
-    noun: 'routeTable ID',
-  },
-  {
-    prefix: 'nat-',
-    records: (state) => state.natGateways,
-    notFound: 'InvalidNatGatewayID.NotFound',
-    noun: 'natGateway ID',
-  },
-  {
-    prefix: 'igw-',
-    records: (state) => state.internetGateways,
-    notFound: 'InvalidInternetGatewayID.NotFound',
-    noun: 'internetGateway ID',
-  },
-  {
-    prefix: 'eigw-',
+    kind: RESOURCE_KINDS.egressOnlyInternetGateway,
     records: (state) => state.egressOnlyInternetGateways,
-    notFound: 'InvalidEgressOnlyInternetGatewayId.NotFound',
-    noun: 'egress-only internet gateway ID',
   },
-  {
-    prefix: 'vpce-',
-    records: (state) => state.vpcEndpoints,
-    notFound: 'InvalidVpcEndpointId.NotFound',
-    noun: 'Vpc Endpoint Id',
-  },
-  {
-    prefix: 'sg-',
-    records: (state) => state.securityGroups,
-    notFound: 'InvalidGroup.NotFound',
-    noun: 'security group',
-  },
-  {
-    prefix: 'eipalloc-',
-    records: (state) => state.addresses,
-    notFound: 'InvalidAllocationID.NotFound',
-    noun: 'allocation ID',
-  },
+  { kind: RESOURCE_KINDS.vpcEndpoint, records: (state) => state.vpcEndpoints },
+  { kind: RESOURCE_KINDS.securityGroup, records: (state) => state.securityGroups },
+  { kind: RESOURCE_KINDS.address, records: (state) => state.addresses },
 ];
 
 function taggable(state: RegionState, resourceId: string): Taggable {
-  const kind = TAGGABLE_RESOURCES.find((candidate) => resourceId.startsWith(candidate.prefix));
-  if (!kind) {
+  const resource = TAGGABLE_RESOURCES.find(({ kind }) => resourceId.startsWith(`${kind.prefix}-`));
+  if (!resource) {
     throw fault('InvalidID', `The ID '${resourceId}' is not valid`);
   }
-  return findOrThrow(
-    kind.records(state),
-    resourceId,
-    kind.notFound,
-    (id) => `The ${kind.noun} '${id}' does not exist`,
-  );
+  return findOrThrow(resource.records(state), resourceId, resource.kind);
+}
+
+/**
+ * DeleteTags: without Tags, every tag the caller may delete goes (all but `aws:` ones); a tag with a
+ * value goes only while it holds that value, one without goes whatever its value.
+ */
+function deleteTagsFrom(tags: Tags, requested: readonly Tag[] | undefined): void {
+  const doomed =
+    requested === undefined
+      ? Object.keys(tags).filter((key) => !key.startsWith('aws:'))
+      : requested.flatMap(({ Key: key, Value: value }) =>
+          key !== undefined && (value === undefined || tags[key] === value) ? [key] : [],
+        );
+  for (const key of doomed) {
+    delete tags[key];
+  }
 }
 
 const createTags = defineOperation<CreateTagsRequest, object>(true, 'mutate', (context, input) => {
@@ -110,24 +86,7 @@ const deleteTags = defineOperation<DeleteTagsRequest, object>(true, 'mutate', (c
   );
   stopIfDryRun(input);
   for (const resource of resources) {
-    if (input.Tags === undefined) {
-      // Without Tags, EC2 deletes every tag the caller may delete (all but aws: ones).
-      for (const key of Object.keys(resource.tags)) {
-        if (!key.startsWith('aws:')) {
-          delete resource.tags[key];
-        }
-      }
-      continue;
-    }
-    for (const tag of input.Tags) {
-      // With a value, only a tag holding that value goes; without one, the key goes whatever its value.
-      if (
-        tag.Key !== undefined &&
-        (tag.Value === undefined || resource.tags[tag.Key] === tag.Value)
-      ) {
-        delete resource.tags[tag.Key];
-      }
-    }
+    deleteTagsFrom(resource.tags, input.Tags);
   }
   return {};
 });
@@ -136,12 +95,7 @@ const modifyVpcAttribute = defineOperation<ModifyVpcAttributeRequest, object>(
   true,
   'mutate',
   (context, input) => {
-    const vpc = findOrThrow(
-      context.state.vpcs,
-      required(input.VpcId, 'VpcId'),
-      'InvalidVpcID.NotFound',
-      (id) => `The vpc ID '${id}' does not exist`,
-    );
+    const vpc = findOrThrow(context.state.vpcs, required(input.VpcId, 'VpcId'), RESOURCE_KINDS.vpc);
     const given = (
       [
         ['enableDnsSupport', input.EnableDnsSupport?.Value],

@@ -13,12 +13,14 @@ import { toWireVpcEndpoint } from '../wire';
 import {
   defineOperation,
   findOrThrow,
+  notFound,
   rememberClientToken,
-  replayOfClientToken,
+  replayedRecord,
   required,
   stopIfDryRun,
   tagsFromSpecifications,
   type OperationContext,
+  RESOURCE_KINDS,
 } from './context';
 
 /**
@@ -35,19 +37,10 @@ const MAX_POLICY_LENGTH = 20_480;
 
 const GONE_STATES: ReadonlySet<VpcEndpointRecord['state']> = new Set(['deleting', 'deleted']);
 
-function endpointNotFound(id: string): string {
-  return `The Vpc Endpoint Id '${id}' does not exist`;
-}
-
 function liveEndpoint(state: RegionState, id: string): VpcEndpointRecord {
-  const endpoint = findOrThrow(
-    state.vpcEndpoints,
-    id,
-    'InvalidVpcEndpointId.NotFound',
-    endpointNotFound,
-  );
+  const endpoint = findOrThrow(state.vpcEndpoints, id, RESOURCE_KINDS.vpcEndpoint);
   if (GONE_STATES.has(endpoint.state)) {
-    throw fault('InvalidVpcEndpointId.NotFound', endpointNotFound(id));
+    throw notFound(RESOURCE_KINDS.vpcEndpoint, id);
   }
   return endpoint;
 }
@@ -137,12 +130,7 @@ function checkPrivateDns(
 function checkSubnets(state: RegionState, vpcId: string, subnetIds: readonly string[]): void {
   const zones = new Map<string, string>();
   for (const subnetId of subnetIds) {
-    const subnet = findOrThrow(
-      state.subnets,
-      subnetId,
-      'InvalidSubnetID.NotFound',
-      (id) => `The subnet ID '${id}' does not exist`,
-    );
+    const subnet = findOrThrow(state.subnets, subnetId, RESOURCE_KINDS.subnet);
     if (subnet.vpcId !== vpcId) {
       throw fault(
         'InvalidParameter',
@@ -161,12 +149,7 @@ function checkSubnets(state: RegionState, vpcId: string, subnetIds: readonly str
 
 function checkSecurityGroups(state: RegionState, vpcId: string, groupIds: readonly string[]): void {
   for (const groupId of groupIds) {
-    const group = findOrThrow(
-      state.securityGroups,
-      groupId,
-      'InvalidGroup.NotFound',
-      (id) => `The security group '${id}' does not exist`,
-    );
+    const group = findOrThrow(state.securityGroups, groupId, RESOURCE_KINDS.securityGroup);
     if (group.vpcId !== vpcId) {
       throw fault(
         'InvalidParameter',
@@ -185,12 +168,7 @@ function checkGatewayRouteTables(
 ): void {
   const prefixList = state.prefixListFor(serviceName);
   for (const tableId of tableIds) {
-    const table = findOrThrow(
-      state.routeTables,
-      tableId,
-      'InvalidRouteTableID.NotFound',
-      (id) => `The routeTable ID '${id}' does not exist`,
-    );
+    const table = findOrThrow(state.routeTables, tableId, RESOURCE_KINDS.routeTable);
     if (table.vpcId !== vpcId) {
       throw fault(
         'InvalidParameter',
@@ -243,6 +221,51 @@ function rejectIf(condition: boolean, message: string): void {
   }
 }
 
+/** Each id once, in the order given. */
+function distinct(ids: readonly string[] | undefined): string[] {
+  return [...new Set(ids ?? [])];
+}
+
+/** One Add/Remove pair of ModifyVpcEndpoint parameters. */
+interface ListChange {
+  readonly add: readonly string[];
+  readonly remove: readonly string[];
+}
+
+function listChange(
+  add: readonly string[] | undefined,
+  remove: readonly string[] | undefined,
+): ListChange {
+  return { add: distinct(add), remove: distinct(remove) };
+}
+
+function isEmpty(change: ListChange): boolean {
+  return change.add.length + change.remove.length === 0;
+}
+
+/** A list after a change: removed ids gone, ids it did not hold yet appended. */
+function changedList(current: readonly string[], change: ListChange): string[] {
+  return [
+    ...current.filter((id) => !change.remove.includes(id)),
+    ...change.add.filter((id) => !current.includes(id)),
+  ];
+}
+
+/** EC2 refuses to remove what the endpoint is not associated with. */
+function checkRemovable(
+  endpoint: VpcEndpointRecord,
+  current: readonly string[],
+  change: ListChange,
+  noun: string,
+): void {
+  for (const id of change.remove) {
+    rejectIf(
+      !current.includes(id),
+      `The ${noun} ${id} is not associated with ${endpoint.vpcEndpointId}.`,
+    );
+  }
+}
+
 const createVpcEndpoint = defineOperation<CreateVpcEndpointRequest, CreateVpcEndpointResult>(
   true,
   'endpoint',
@@ -250,18 +273,11 @@ const createVpcEndpoint = defineOperation<CreateVpcEndpointRequest, CreateVpcEnd
     const { state } = context;
     const vpcId = required(input.VpcId, 'VpcId');
     const serviceName = required(input.ServiceName, 'ServiceName');
-    const replayed = replayOfClientToken(context, input.ClientToken, input);
-    const existing = replayed ? state.vpcEndpoints.get(replayed) : undefined;
+    const existing = replayedRecord(context, input, state.vpcEndpoints);
     if (existing) {
-      stopIfDryRun(input);
       return { VpcEndpoint: wire(context, existing), ClientToken: input.ClientToken };
     }
-    const vpc = findOrThrow(
-      state.vpcs,
-      vpcId,
-      'InvalidVpcID.NotFound',
-      (id) => `The vpc ID '${id}' does not exist`,
-    );
+    const vpc = findOrThrow(state.vpcs, vpcId, RESOURCE_KINDS.vpc);
     const offered = state.endpointServices.get(serviceName);
     if (!offered) {
       throw fault('InvalidServiceName', `The Vpc Endpoint Service '${serviceName}' does not exist`);
@@ -280,8 +296,8 @@ const createVpcEndpoint = defineOperation<CreateVpcEndpointRequest, CreateVpcEnd
     const policyDocument = input.PolicyDocument ?? DEFAULT_ENDPOINT_POLICY;
     validatePolicy(policyDocument, type);
     const tags = tagsFromSpecifications(input.TagSpecifications, 'vpc-endpoint');
-    const routeTableIds = [...new Set(input.RouteTableIds ?? [])];
-    const subnetIds = [...new Set(input.SubnetIds ?? [])];
+    const routeTableIds = distinct(input.RouteTableIds);
+    const subnetIds = distinct(input.SubnetIds);
     let securityGroupIds: string[] = [];
     let privateDnsEnabled = false;
     if (type === 'Gateway') {
@@ -312,9 +328,9 @@ const createVpcEndpoint = defineOperation<CreateVpcEndpointRequest, CreateVpcEnd
       const defaultGroup = [...state.securityGroups.values()].find(
         (group) => group.vpcId === vpcId && group.groupName === 'default',
       );
-      securityGroupIds = [
-        ...new Set(input.SecurityGroupIds ?? (defaultGroup ? [defaultGroup.groupId] : [])),
-      ];
+      securityGroupIds = distinct(
+        input.SecurityGroupIds ?? (defaultGroup ? [defaultGroup.groupId] : []),
+      );
       checkSecurityGroups(state, vpcId, securityGroupIds);
       // EC2 enables private DNS on interface endpoints unless told otherwise.
       privateDnsEnabled = input.PrivateDnsEnabled ?? true;
@@ -360,12 +376,9 @@ const modifyVpcEndpoint = defineOperation<ModifyVpcEndpointRequest, ModifyVpcEnd
     const { state } = context;
     const endpoint = liveEndpoint(state, required(input.VpcEndpointId, 'VpcEndpointId'));
     const isGateway = endpoint.type === 'Gateway';
-    const addTables = [...new Set(input.AddRouteTableIds ?? [])];
-    const removeTables = [...new Set(input.RemoveRouteTableIds ?? [])];
-    const addSubnets = [...new Set(input.AddSubnetIds ?? [])];
-    const removeSubnets = [...new Set(input.RemoveSubnetIds ?? [])];
-    const addGroups = [...new Set(input.AddSecurityGroupIds ?? [])];
-    const removeGroups = [...new Set(input.RemoveSecurityGroupIds ?? [])];
+    const tables = listChange(input.AddRouteTableIds, input.RemoveRouteTableIds);
+    const subnetChange = listChange(input.AddSubnetIds, input.RemoveSubnetIds);
+    const groupChange = listChange(input.AddSecurityGroupIds, input.RemoveSecurityGroupIds);
 
     if (input.ResetPolicy === true && input.PolicyDocument !== undefined) {
       throw fault(
@@ -381,58 +394,37 @@ const modifyVpcEndpoint = defineOperation<ModifyVpcEndpointRequest, ModifyVpcEnd
     if (input.PolicyDocument !== undefined) {
       validatePolicy(input.PolicyDocument, endpoint.type);
     }
+    const subnets = changedList(endpoint.subnetIds, subnetChange);
+    const groups = changedList(endpoint.securityGroupIds, groupChange);
     if (isGateway) {
       rejectIf(
-        addSubnets.length + removeSubnets.length > 0,
+        !isEmpty(subnetChange),
         'Subnet IDs are only supported for Interface type VPC Endpoint.',
       );
       rejectIf(
-        addGroups.length + removeGroups.length > 0,
+        !isEmpty(groupChange),
         'Security group IDs are only supported for Interface type VPC Endpoint.',
       );
       rejectIf(
         input.PrivateDnsEnabled !== undefined,
         'Private DNS can only be enabled for Interface type VPC Endpoint.',
       );
-      for (const tableId of removeTables) {
-        rejectIf(
-          !endpoint.routeTableIds.includes(tableId),
-          `The route table ${tableId} is not associated with ${endpoint.vpcEndpointId}.`,
-        );
-      }
+      checkRemovable(endpoint, endpoint.routeTableIds, tables, 'route table');
       checkGatewayRouteTables(
         state,
         endpoint.vpcId,
-        addTables.filter((id) => !removeTables.includes(id)),
+        tables.add.filter((id) => !tables.remove.includes(id)),
         endpoint.serviceName,
       );
     } else {
       rejectIf(
-        addTables.length + removeTables.length > 0,
+        !isEmpty(tables),
         'Route table IDs are only supported for Gateway type VPC Endpoint.',
       );
-      for (const subnetId of removeSubnets) {
-        rejectIf(
-          !endpoint.subnetIds.includes(subnetId),
-          `The subnet ${subnetId} is not associated with ${endpoint.vpcEndpointId}.`,
-        );
-      }
-      for (const groupId of removeGroups) {
-        rejectIf(
-          !endpoint.securityGroupIds.includes(groupId),
-          `The security group ${groupId} is not associated with ${endpoint.vpcEndpointId}.`,
-        );
-      }
-      const subnets = [
-        ...endpoint.subnetIds.filter((id) => !removeSubnets.includes(id)),
-        ...addSubnets.filter((id) => !endpoint.subnetIds.includes(id)),
-      ];
+      checkRemovable(endpoint, endpoint.subnetIds, subnetChange, 'subnet');
+      checkRemovable(endpoint, endpoint.securityGroupIds, groupChange, 'security group');
       checkSubnets(state, endpoint.vpcId, subnets);
-      checkSecurityGroups(state, endpoint.vpcId, addGroups);
-      const groups = [
-        ...endpoint.securityGroupIds.filter((id) => !removeGroups.includes(id)),
-        ...addGroups.filter((id) => !endpoint.securityGroupIds.includes(id)),
-      ];
+      checkSecurityGroups(state, endpoint.vpcId, groupChange.add);
       rejectIf(
         groups.length === 0 && endpoint.securityGroupIds.length > 0,
         'An Interface type VPC Endpoint needs at least one security group.',
@@ -454,20 +446,15 @@ const modifyVpcEndpoint = defineOperation<ModifyVpcEndpointRequest, ModifyVpcEnd
       endpoint.policyDocument = input.PolicyDocument;
     }
     if (isGateway) {
-      removeGatewayRoutes(state, endpoint.vpcEndpointId, removeTables);
-      endpoint.routeTableIds = endpoint.routeTableIds.filter((id) => !removeTables.includes(id));
-      const added = addTables.filter((id) => !endpoint.routeTableIds.includes(id));
+      removeGatewayRoutes(state, endpoint.vpcEndpointId, tables.remove);
+      // Unlike subnets and groups, a table both removed and added comes back (with a fresh route).
+      endpoint.routeTableIds = endpoint.routeTableIds.filter((id) => !tables.remove.includes(id));
+      const added = tables.add.filter((id) => !endpoint.routeTableIds.includes(id));
       addGatewayRoutes(state, endpoint, added);
       endpoint.routeTableIds.push(...added);
     } else {
-      endpoint.subnetIds = [
-        ...endpoint.subnetIds.filter((id) => !removeSubnets.includes(id)),
-        ...addSubnets.filter((id) => !endpoint.subnetIds.includes(id)),
-      ];
-      endpoint.securityGroupIds = [
-        ...endpoint.securityGroupIds.filter((id) => !removeGroups.includes(id)),
-        ...addGroups.filter((id) => !endpoint.securityGroupIds.includes(id)),
-      ];
+      endpoint.subnetIds = subnets;
+      endpoint.securityGroupIds = groups;
       if (input.PrivateDnsEnabled !== undefined) {
         endpoint.privateDnsEnabled = input.PrivateDnsEnabled;
       }
@@ -491,10 +478,8 @@ const deleteVpcEndpoints = defineOperation<DeleteVpcEndpointsRequest, DeleteVpcE
       const endpoint = state.vpcEndpoints.get(id);
       if (!endpoint || GONE_STATES.has(endpoint.state)) {
         // Unknown ids do not fail the call: EC2 lists them as unsuccessful items.
-        unsuccessful.push({
-          ResourceId: id,
-          Error: { Code: 'InvalidVpcEndpointId.NotFound', Message: endpointNotFound(id) },
-        });
+        const { code, message } = notFound(RESOURCE_KINDS.vpcEndpoint, id);
+        unsuccessful.push({ ResourceId: id, Error: { Code: code, Message: message } });
         continue;
       }
       if (endpoint.type === 'Gateway') {
