@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,9 +14,9 @@ import { FunctionHarness, captureOutput, loadEvent } from '../functions/support/
 import {
   bestAndMedian,
   markdownTable,
-  pinnedToOneCore,
   reportBenchResult,
   runBenchProcess,
+  runPinned,
   type BenchRunOptions,
   type BenchSuite,
 } from './suite';
@@ -112,7 +111,6 @@ async function timeImport(
 ): Promise<number> {
   const script = `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(path).href)}); process.stdout.write(String(performance.now() - t));`;
   const command = [
-    ...(pinnedToOneCore() ? ['taskset', '-c', '0'] : []),
     process.execPath,
     '--no-warnings',
     ...options.nodeFlags,
@@ -120,22 +118,10 @@ async function timeImport(
     '-e',
     script,
   ];
-  const child = spawn(command[0]!, command.slice(1), {
-    env: {
-      PATH: process.env['PATH'] ?? '',
-      ...FUNCTION_ENVIRONMENT,
-      ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  let stdout = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
+  const { code, stdout } = await runPinned(command, {
+    PATH: process.env['PATH'] ?? '',
+    ...FUNCTION_ENVIRONMENT,
+    ...(nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}),
   });
   const ms = Number(stdout.trim().split('\n').pop());
   if (code !== 0 || !Number.isFinite(ms))

@@ -24,7 +24,7 @@ export interface EstateOptions {
 }
 
 /** mulberry32: small, fast, good enough to pick shapes; deterministic for a seed. */
-function createRandom(seed: number): () => number {
+export function createRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;

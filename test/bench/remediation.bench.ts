@@ -7,6 +7,7 @@ import { GuardPolicySchema } from '../../shared/src/policy/schema';
 import type { NetworkSnapshotInput } from '../../shared/src/snapshot/schema';
 import { Scenario, type SimulatedClock } from '../scenarios/harness';
 import type { BucketSpec, SimulatedAccount } from '../support/simulated-ec2';
+import { createRandom } from './estate';
 import { markdownTable, reportBenchResult, runBenchProcess, type BenchSuite } from './suite';
 
 /**
@@ -162,18 +163,6 @@ const policy = GuardPolicySchema.parse({
   assign: { default: 'regulated' },
 });
 
-/** mulberry32, so the SDK's jittered backoff is the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /**
  * An EC2 client on the simulated account whose retries are the SDK's standard strategy (8 attempts,
  * as vpc-guard's client factory sets) with the SDK's jittered exponential backoff (base 1 s for
@@ -184,7 +173,8 @@ function clientFactory(
   clock: SimulatedClock,
   backoff: { ms: number },
 ): (accountId: string, region: string) => EC2Client {
-  const random = seededRandom(20261121);
+  // Seeded, so the SDK's jittered backoff is the same on every run.
+  const random = createRandom(20261121);
   return (accountId, region) => {
     let base = 50;
     const client = new EC2Client({

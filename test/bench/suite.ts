@@ -52,6 +52,28 @@ export function pinnedToOneCore(): boolean {
 }
 
 /**
+ * Runs `command` pinned to one core where possible, passing its stderr through, and returns its exit
+ * code and everything it wrote to stdout.
+ */
+export async function runPinned(
+  command: readonly string[],
+  env?: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string }> {
+  const [program, ...args] = [...pinToOneCore(), ...command];
+  const child = spawn(program!, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
+  let stdout = '';
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => {
+    stdout += chunk;
+  });
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', resolve);
+  });
+  return { code, stdout };
+}
+
+/**
  * Runs a bench module (`node --import tsx <module> ...args`) in a fresh process pinned to one core
  * and returns what it printed after {@link RESULT_PREFIX}.
  */
@@ -81,23 +103,12 @@ export async function runBenchProcess(
       logLevel: 'error',
     });
   }
-  const [command, ...prefix] = [
-    ...pinToOneCore(),
+  const { code, stdout } = await runPinned([
     process.execPath,
     ...options.nodeFlags,
     ...(bundle ? [bundle] : ['--import', 'tsx', source]),
     ...args,
-  ];
-  const child = spawn(command!, prefix, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let stdout = '';
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => {
-    stdout += chunk;
-  });
-  const code = await new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', resolve);
-  }).finally(() => (bundle ? rm(bundle, { force: true }) : undefined));
+  ]).finally(() => (bundle ? rm(bundle, { force: true }) : undefined));
   const line = stdout.split('\n').find((candidate) => candidate.startsWith(RESULT_PREFIX));
   if (code !== 0 || line === undefined) {
     throw new Error(

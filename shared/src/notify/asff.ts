@@ -92,7 +92,7 @@ export function asffFindingId(findingKey: string): string {
 }
 
 /** The default product ARN of an account, which any account with Security Hub may import into. */
-export function defaultProductArn(accountId: string, region: string): string {
+function defaultProductArn(accountId: string, region: string): string {
   return `arn:${partitionOf(region)}:securityhub:${region}:${accountId}:product/${accountId}/default`;
 }
 

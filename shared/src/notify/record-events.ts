@@ -77,14 +77,11 @@ export function putEventsEntryBytes(entry: PutEventsRequestEntry): number {
   );
 }
 
-interface VpcPart {
-  readonly accountId: string;
-  readonly region: string;
-  readonly vpcId: string;
-  readonly vpcName: string | null;
-  readonly profile: string | null;
-  readonly mode: RemediationMode | null;
-  readonly notes: readonly string[];
+/** One VPC's share of a record: the VPC fields of its event, and its actions. */
+interface VpcPart extends Pick<
+  RecordEventDetail,
+  'accountId' | 'region' | 'vpcId' | 'vpcName' | 'profile' | 'mode' | 'notes'
+> {
   readonly actions: ActionRecord[];
 }
 

@@ -14,11 +14,6 @@ export type ReportOptions = TableReportOptions &
   MarkdownReportOptions &
   SarifReportOptions;
 
-/** True when `value` names a report format. */
-export function isReportFormat(value: string): value is ReportFormat {
-  return (REPORT_FORMATS as readonly string[]).includes(value);
-}
-
 /** Renders evaluations in one of {@link REPORT_FORMATS}. Pure: no clock, environment or console. */
 export function renderReport(
   format: ReportFormat,

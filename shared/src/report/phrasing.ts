@@ -126,7 +126,7 @@ export function fixPhrase(finding: Finding): string | null {
 }
 
 /** Counts by rule id in first-seen order, e.g. `nat-gateway-forbidden 1, endpoint-missing 2`. */
-export function countByRule(findings: readonly Finding[]): string {
+function countByRule(findings: readonly Finding[]): string {
   const counts = new Map<RuleId, number>();
   for (const finding of findings) counts.set(finding.ruleId, (counts.get(finding.ruleId) ?? 0) + 1);
   return [...counts.entries()].map(([ruleId, count]) => `${ruleId} ${count}`).join(', ');

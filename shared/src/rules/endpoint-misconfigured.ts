@@ -1,6 +1,10 @@
 import { gatewayEndpointMonthlyCost, interfaceEndpointMonthlyCost } from '../cost/pricing';
 import type { SecurityGroup, VpcEndpoint } from '../snapshot/schema';
-import { matchRequiredEndpoints, type RequiredEndpointMatch } from './required-endpoints';
+import {
+  matchRequiredEndpoints,
+  noRequiredEndpoints,
+  type RequiredEndpointMatch,
+} from './required-endpoints';
 import type { Rule, RuleFinding, VpcContext } from './types';
 import { routeTablesServingSubnets, workloadZones, zoneIdBySubnet } from './vpc-topology';
 
@@ -196,13 +200,8 @@ export const endpointMisconfigured: Rule = {
   description:
     'Flags required endpoints that are failed, rejected or deleted, lack private DNS, do not cover every workload AZ, miss route tables that serve subnets, or admit no HTTPS.',
   evaluate(context) {
-    if (context.profile.endpoints.required.length === 0) {
-      return {
-        compliance: 'NOT_APPLICABLE',
-        findings: [],
-        reason: `profile "${context.profileName}" requires no endpoints`,
-      };
-    }
+    const notApplicable = noRequiredEndpoints(context);
+    if (notApplicable) return notApplicable;
     const findings: RuleFinding[] = [];
     for (const match of matchRequiredEndpoints(context)) {
       if (match.ofType.length === 0) continue; // endpoint-missing reports it

@@ -1,5 +1,5 @@
 import { gatewayEndpointMonthlyCost, interfaceEndpointMonthlyCost } from '../cost/pricing';
-import { matchRequiredEndpoints } from './required-endpoints';
+import { matchRequiredEndpoints, noRequiredEndpoints } from './required-endpoints';
 import type { Rule, RuleFinding } from './types';
 import { workloadZones } from './vpc-topology';
 
@@ -13,22 +13,18 @@ export const endpointMissing: Rule = {
   description:
     "Flags services in the profile's endpoints.required list that have no VPC endpoint of the required type (matched on the exact service name).",
   evaluate(context) {
-    if (context.profile.endpoints.required.length === 0) {
-      return {
-        compliance: 'NOT_APPLICABLE',
-        findings: [],
-        reason: `profile "${context.profileName}" requires no endpoints`,
-      };
-    }
+    const notApplicable = noRequiredEndpoints(context);
+    if (notApplicable) return notApplicable;
+    const missing = matchRequiredEndpoints(context).filter((match) => match.ofType.length === 0);
+    if (missing.length === 0) return { compliance: 'COMPLIANT', findings: [] };
     const zones = workloadZones(context.subnets);
     // One array for every finding of the VPC: evidence is read, never changed.
     const zoneNames = Object.freeze(zones.map((zone) => zone.zoneName));
+    const azCount =
+      context.profile.endpoints.coverage === 'every-workload-az' ? Math.max(zones.length, 1) : 1;
     const findings: RuleFinding[] = [];
-    for (const match of matchRequiredEndpoints(context)) {
-      if (match.ofType.length > 0) continue;
+    for (const match of missing) {
       const { service, type } = match.required;
-      const azCount =
-        context.profile.endpoints.coverage === 'every-workload-az' ? Math.max(zones.length, 1) : 1;
       const wrongType = match.otherType.map((endpoint) => ({
         endpointId: endpoint.vpcEndpointId,
         type: endpoint.type,
@@ -65,6 +61,6 @@ export const endpointMissing: Rule = {
             : interfaceEndpointMonthlyCost(context.region, azCount),
       });
     }
-    return { compliance: findings.length > 0 ? 'NON_COMPLIANT' : 'COMPLIANT', findings };
+    return { compliance: 'NON_COMPLIANT', findings };
   },
 };

@@ -1,4 +1,26 @@
-import type { Rule } from './types';
+import type { Rule, RuleFinding, RuleResult } from './types';
+
+/** The one finding of a VPC whose exemption tag does not exempt it. */
+function exemptionFinding(
+  vpcId: string,
+  message: string,
+  evidence: RuleFinding['evidence'],
+): RuleResult {
+  return {
+    compliance: 'NON_COMPLIANT',
+    findings: [
+      {
+        severity: 'medium',
+        resourceId: vpcId,
+        subject: 'exemption',
+        message,
+        evidence,
+        fix: null,
+        cost: null,
+      },
+    ],
+  };
+}
 
 /**
  * `exemption-expired`: the VPC carries an exemption tag that has expired or cannot be read. Either
@@ -17,44 +39,22 @@ export const exemptionExpired: Rule = {
       case 'valid':
         return { compliance: 'COMPLIANT', findings: [] };
       case 'expired':
-        return {
-          compliance: 'NON_COMPLIANT',
-          findings: [
-            {
-              severity: 'medium',
-              resourceId: vpc.vpcId,
-              subject: 'exemption',
-              message: `Exemption expired on ${exemption.until} (reason: ${exemption.reason}); the VPC is no longer exempt`,
-              evidence: {
-                tag: exemptionTag,
-                value: exemption.tagValue,
-                until: exemption.until,
-                reason: exemption.reason,
-              },
-              fix: null,
-              cost: null,
-            },
-          ],
-        };
+        return exemptionFinding(
+          vpc.vpcId,
+          `Exemption expired on ${exemption.until} (reason: ${exemption.reason}); the VPC is no longer exempt`,
+          {
+            tag: exemptionTag,
+            value: exemption.tagValue,
+            until: exemption.until,
+            reason: exemption.reason,
+          },
+        );
       case 'malformed':
-        return {
-          compliance: 'NON_COMPLIANT',
-          findings: [
-            {
-              severity: 'medium',
-              resourceId: vpc.vpcId,
-              subject: 'exemption',
-              message: `Exemption tag ${exemptionTag} is malformed (${exemption.problem}); the VPC is not exempt`,
-              evidence: {
-                tag: exemptionTag,
-                value: exemption.tagValue,
-                problem: exemption.problem,
-              },
-              fix: null,
-              cost: null,
-            },
-          ],
-        };
+        return exemptionFinding(
+          vpc.vpcId,
+          `Exemption tag ${exemptionTag} is malformed (${exemption.problem}); the VPC is not exempt`,
+          { tag: exemptionTag, value: exemption.tagValue, problem: exemption.problem },
+        );
     }
   },
 };

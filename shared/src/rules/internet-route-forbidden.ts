@@ -59,7 +59,6 @@ export const internetRouteForbidden: Rule = {
             .map((nat) => nat.natGatewayId)
         : [],
     );
-    const removedWithNat = (targetId: string) => forbiddenNats.has(targetId);
     for (const { table, subnets } of routeTablesServingSubnets(context)) {
       for (const route of table.routes) {
         const isDefault = DEFAULT_DESTINATIONS.has(route.destination);
@@ -86,7 +85,7 @@ export const internetRouteForbidden: Rule = {
               availabilityZone: subnet.availabilityZone,
             })),
           },
-          fix: removedWithNat(route.target.id)
+          fix: forbiddenNats.has(route.target.id)
             ? {
                 action: 'remove-nat',
                 summary: `Removed with NAT gateway ${route.target.id} (remove-nat deletes its routes first)`,

@@ -1,8 +1,15 @@
 import { natGatewayMonthlyCost } from '../cost/pricing';
+import type { Route } from '../snapshot/schema';
 import type { Rule, RuleFinding } from './types';
 
 /** NAT states that mean the NAT exists or is coming: what the profile forbids. */
 const LIVE_NAT_STATES = new Set(['pending', 'available']);
+
+interface RouteToNat {
+  readonly routeTableId: string;
+  readonly destination: string;
+  readonly state: Route['state'];
+}
 
 /**
  * `nat-gateway-forbidden`: a NAT gateway in a VPC whose profile forbids NAT. The evidence carries what
@@ -22,19 +29,27 @@ export const natGatewayForbidden: Rule = {
         reason: `profile "${context.profileName}" allows NAT gateways`,
       };
     }
+    const live = context.natGateways.filter((nat) => LIVE_NAT_STATES.has(nat.state));
+    if (live.length === 0) return { compliance: 'COMPLIANT', findings: [] };
     const subnetZones = new Map(context.subnets.map((s) => [s.subnetId, s.availabilityZone]));
+    // One pass over the routes for all NATs, in table and route order.
+    const routesByNat = new Map<string, RouteToNat[]>();
+    for (const table of context.routeTables) {
+      for (const route of table.routes) {
+        if (route.target.type !== 'nat') continue;
+        const entry = {
+          routeTableId: table.routeTableId,
+          destination: route.destination,
+          state: route.state,
+        };
+        const list = routesByNat.get(route.target.id);
+        if (list) list.push(entry);
+        else routesByNat.set(route.target.id, [entry]);
+      }
+    }
     const findings: RuleFinding[] = [];
-    for (const nat of context.natGateways) {
-      if (!LIVE_NAT_STATES.has(nat.state)) continue;
-      const routes = context.routeTables.flatMap((table) =>
-        table.routes
-          .filter((route) => route.target.type === 'nat' && route.target.id === nat.natGatewayId)
-          .map((route) => ({
-            routeTableId: table.routeTableId,
-            destination: route.destination,
-            state: route.state,
-          })),
-      );
+    for (const nat of live) {
+      const routes = routesByNat.get(nat.natGatewayId) ?? [];
       const addresses = nat.publicIps.length > 0 ? nat.publicIps.join(', ') : 'no public IP';
       findings.push({
         // A private NAT reaches only other networks, not the internet: still forbidden, less severe.
@@ -66,6 +81,6 @@ export const natGatewayForbidden: Rule = {
         cost: natGatewayMonthlyCost(context.region, nat.publicIps.length),
       });
     }
-    return { compliance: findings.length > 0 ? 'NON_COMPLIANT' : 'COMPLIANT', findings };
+    return { compliance: 'NON_COMPLIANT', findings };
   },
 };

@@ -1,6 +1,6 @@
 import type { RequiredEndpoint } from '../policy/schema';
 import type { VpcEndpoint } from '../snapshot/schema';
-import type { VpcContext } from './types';
+import type { RuleResult, VpcContext } from './types';
 import { LIVE_ENDPOINT_STATES, endpointServiceName } from './vpc-topology';
 
 /** A required endpoint of the profile and the VPC's endpoints for its service. */
@@ -50,4 +50,17 @@ function computeMatches(context: VpcContext): RequiredEndpointMatch[] {
       otherType: all.filter((endpoint) => endpoint.type !== required.type),
     };
   });
+}
+
+/**
+ * The outcome of the endpoint rules for a profile that requires no endpoints, or undefined when it
+ * requires some.
+ */
+export function noRequiredEndpoints(context: VpcContext): RuleResult | undefined {
+  if (context.profile.endpoints.required.length > 0) return undefined;
+  return {
+    compliance: 'NOT_APPLICABLE',
+    findings: [],
+    reason: `profile "${context.profileName}" requires no endpoints`,
+  };
 }

@@ -63,7 +63,7 @@ export interface TargetFailure {
 }
 
 /** Classifies an error for a {@link TargetFailure}. */
-export function targetFailure(
+function targetFailure(
   accountId: string,
   region: string | null,
   stage: TargetFailureStage,
