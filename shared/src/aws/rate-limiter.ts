@@ -55,8 +55,6 @@ export class TokenBucket {
 
 /** EC2's bucket for endpoint mutations (AWS-FACTS: 4 burst, 0.3 per second). */
 export const ENDPOINT_MUTATION_BUCKET = { capacity: 4, refillPerSecond: 0.3 } as const;
-/** EC2's bucket for other mutating calls (50 burst, 5 per second). */
-export const MUTATION_BUCKET = { capacity: 50, refillPerSecond: 5 } as const;
 
 /** One bucket per account and region, created on first use. */
 export class RateLimiterRegistry {

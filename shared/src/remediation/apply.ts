@@ -6,11 +6,8 @@ import {
   CreateVpcEndpointCommand,
   DeleteNatGatewayCommand,
   DeleteRouteCommand,
-  DescribeAddressesCommand,
   DescribeSecurityGroupsCommand,
-  ModifyVpcEndpointCommand,
   ReleaseAddressCommand,
-  type Address,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
 import { classifyAwsError, describeAwsError } from '../aws/errors';
@@ -20,9 +17,16 @@ import type { GuardPolicy } from '../policy/schema';
 import type { VpcContext } from '../rules/types';
 import { collectNetworkSnapshot, type CollectOptions } from '../snapshot/collect';
 import { RELEASED_FROM_TAG, RELEASED_FROM_VPC_TAG, type NetworkSnapshot } from '../snapshot/schema';
-import { CallFailed, routeDestination, samePolicy, send } from './ec2-calls';
+import {
+  CallFailed,
+  describeAllocation,
+  modifyEndpoint,
+  routeDestination,
+  samePolicy,
+  send,
+} from './ec2-calls';
 import { MANAGED_TAG, vpcFingerprint } from './plan';
-import type { PlannedAction, RemediationPlan, RouteRef, VpcPlan } from './plan-model';
+import type { ActionParams, PlannedAction, RemediationPlan, RouteRef, VpcPlan } from './plan-model';
 import {
   RECORD_SCHEMA_VERSION,
   summarizeOutcomes,
@@ -116,9 +120,26 @@ async function markReleasedAddresses(
   return `; Elastic IP ${list} kept, marked ${RELEASED_FROM_TAG}=${natGatewayId} for a later release`;
 }
 
-async function removeNat(scope: ActionScope, action: PlannedAction): Promise<string> {
-  if (action.params.action !== 'remove-nat') throw new Error('unreachable');
-  const params = action.params;
+/** The route now in the slot (table and destination) of a planned one, as the VPC was just described. */
+function currentRoute(scope: ActionScope, route: RouteRef) {
+  const table = scope.context.routeTables.find((t) => t.routeTableId === route.routeTableId);
+  return table?.routes.find((r) => r.destination === route.destination);
+}
+
+/** Deletes a route and, unless in a dry run, records it as removed so rollback can recreate it. */
+async function deleteRoute(scope: ActionScope, route: RouteRef): Promise<void> {
+  await send(
+    scope,
+    'DeleteRoute',
+    new DeleteRouteCommand({
+      RouteTableId: route.routeTableId,
+      ...routeDestination(route.destination),
+    }),
+  );
+  if (!scope.dryRun) scope.removedRoutes.push(route);
+}
+
+async function removeNat(scope: ActionScope, params: ParamsOf<'remove-nat'>): Promise<string> {
   const nat = scope.context.natGateways.find((n) => n.natGatewayId === params.natGatewayId);
   Object.assign(scope.before, {
     natGatewayId: params.natGatewayId,
@@ -129,19 +150,10 @@ async function removeNat(scope: ActionScope, action: PlannedAction): Promise<str
     natState: nat?.state ?? 'absent',
   });
   for (const route of params.routes) {
-    const table = scope.context.routeTables.find((t) => t.routeTableId === route.routeTableId);
-    const current = table?.routes.find((r) => r.destination === route.destination);
+    const current = currentRoute(scope, route);
     // Describe, compare, act: delete only a route that still points at this NAT.
     if (!current || current.target.id !== params.natGatewayId) continue;
-    await send(
-      scope,
-      'DeleteRoute',
-      new DeleteRouteCommand({
-        RouteTableId: route.routeTableId,
-        ...routeDestination(route.destination),
-      }),
-    );
-    if (!scope.dryRun) scope.removedRoutes.push(route);
+    await deleteRoute(scope, route);
   }
   if (!nat || (nat.state !== 'available' && nat.state !== 'pending')) {
     if (scope.removedRoutes.length === 0 && !scope.dryRun) {
@@ -164,23 +176,11 @@ async function removeNat(scope: ActionScope, action: PlannedAction): Promise<str
   return `deleted ${scope.removedRoutes.length} route(s) and NAT gateway ${params.natGatewayId}${marked || '; no Elastic IP'}`;
 }
 
-/** The allocation as EC2 describes it now; undefined once released (a filter, so no NotFound). */
-async function describeAllocation(
+async function releaseElasticIp(
   scope: ActionScope,
-  allocationId: string,
-): Promise<Address | undefined> {
-  // A describe is never a DryRun: a dry run must still see what is there to decide what it would do.
-  const output = await send<{ Addresses?: Address[] }>(
-    { ...scope, dryRun: false },
-    'DescribeAddresses',
-    new DescribeAddressesCommand({ Filters: [{ Name: 'allocation-id', Values: [allocationId] }] }),
-  );
-  return output?.Addresses?.find((a) => a.AllocationId === allocationId);
-}
-
-async function releaseElasticIp(scope: ActionScope, action: PlannedAction): Promise<string> {
-  if (action.params.action !== 'release-elastic-ip') throw new Error('unreachable');
-  const { allocationId, publicIp, natGatewayId } = action.params;
+  params: ParamsOf<'release-elastic-ip'>,
+): Promise<string> {
+  const { allocationId, publicIp, natGatewayId } = params;
   const address = await describeAllocation(scope, allocationId);
   const tags = Object.fromEntries(
     (address?.Tags ?? []).flatMap((t) => (t.Key ? [[t.Key, t.Value ?? '']] : [])),
@@ -210,11 +210,12 @@ async function releaseElasticIp(scope: ActionScope, action: PlannedAction): Prom
     : `released Elastic IP ${publicIp} (${allocationId}) left by NAT gateway ${natGatewayId}; verified by DescribeAddresses`;
 }
 
-async function removeInternetRoute(scope: ActionScope, action: PlannedAction): Promise<string> {
-  if (action.params.action !== 'remove-internet-route') throw new Error('unreachable');
-  const { route } = action.params;
-  const table = scope.context.routeTables.find((t) => t.routeTableId === route.routeTableId);
-  const current = table?.routes.find((r) => r.destination === route.destination);
+async function removeInternetRoute(
+  scope: ActionScope,
+  params: ParamsOf<'remove-internet-route'>,
+): Promise<string> {
+  const { route } = params;
+  const current = currentRoute(scope, route);
   Object.assign(scope.before, {
     route,
     currentTarget: current?.target ?? null,
@@ -231,24 +232,16 @@ async function removeInternetRoute(scope: ActionScope, action: PlannedAction): P
       `route ${route.destination} in ${route.routeTableId} now targets ${current.target.id}, not ${route.target.id}: re-plan`,
     );
   }
-  await send(
-    scope,
-    'DeleteRoute',
-    new DeleteRouteCommand({
-      RouteTableId: route.routeTableId,
-      ...routeDestination(route.destination),
-    }),
-  );
-  if (!scope.dryRun) scope.removedRoutes.push(route);
+  await deleteRoute(scope, route);
   return `deleted route ${route.destination} -> ${route.target.id} from ${route.routeTableId}`;
 }
 
 async function ensureSecurityGroup(
   scope: ActionScope,
-  action: PlannedAction,
+  params: ParamsOf<'create-endpoint'>,
 ): Promise<string | undefined> {
-  if (action.params.action !== 'create-endpoint' || !action.params.securityGroup) return undefined;
-  const spec = action.params.securityGroup;
+  if (!params.securityGroup) return undefined;
+  const spec = params.securityGroup;
   const vpcId = scope.context.vpc.vpcId;
   // An earlier action of this run made (or found) the group after the VPC was described.
   if (scope.managedGroup.id) return scope.managedGroup.id;
@@ -262,16 +255,13 @@ async function ensureSecurityGroup(
       'blocked',
       `security group ${'reuse' in spec ? spec.reuse : ''} no longer exists: re-plan`,
     );
+  const group = {
+    GroupName: spec.create.groupName,
+    Description: spec.create.description,
+    VpcId: vpcId,
+  };
   if (scope.dryRun) {
-    await send(
-      scope,
-      'CreateSecurityGroup',
-      new CreateSecurityGroupCommand({
-        GroupName: spec.create.groupName,
-        Description: spec.create.description,
-        VpcId: vpcId,
-      }),
-    );
+    await send(scope, 'CreateSecurityGroup', new CreateSecurityGroupCommand(group));
     return undefined;
   }
   let groupId: string | undefined;
@@ -280,9 +270,7 @@ async function ensureSecurityGroup(
       scope,
       'CreateSecurityGroup',
       new CreateSecurityGroupCommand({
-        GroupName: spec.create.groupName,
-        Description: spec.create.description,
-        VpcId: vpcId,
+        ...group,
         TagSpecifications: [
           {
             ResourceType: 'security-group',
@@ -344,9 +332,10 @@ async function ensureSecurityGroup(
   return groupId;
 }
 
-async function createEndpoint(scope: ActionScope, action: PlannedAction): Promise<string> {
-  if (action.params.action !== 'create-endpoint') throw new Error('unreachable');
-  const params = action.params;
+async function createEndpoint(
+  scope: ActionScope,
+  params: ParamsOf<'create-endpoint'>,
+): Promise<string> {
   const existing = scope.context.vpcEndpoints.find(
     (e) =>
       e.serviceName === params.serviceName &&
@@ -367,7 +356,7 @@ async function createEndpoint(scope: ActionScope, action: PlannedAction): Promis
       "the VPC's DNS attributes do not allow private DNS (enableDnsSupport and enableDnsHostnames must be on)",
     );
   }
-  const groupId = await ensureSecurityGroup(scope, action);
+  const groupId = await ensureSecurityGroup(scope, params);
   await scope.limiter.take();
   const output = await send<{ VpcEndpoint?: { VpcEndpointId?: string } }>(
     scope,
@@ -411,9 +400,11 @@ function liveEndpoint(scope: ActionScope, endpointId: string) {
   return endpoint;
 }
 
-async function enablePrivateDns(scope: ActionScope, action: PlannedAction): Promise<string> {
-  if (action.params.action !== 'enable-private-dns') throw new Error('unreachable');
-  const endpoint = liveEndpoint(scope, action.params.endpointId);
+async function enablePrivateDns(
+  scope: ActionScope,
+  params: ParamsOf<'enable-private-dns'>,
+): Promise<string> {
+  const endpoint = liveEndpoint(scope, params.endpointId);
   Object.assign(scope.before, { privateDnsEnabled: endpoint.privateDnsEnabled });
   if (endpoint.privateDnsEnabled)
     throw new ActionEnded('skipped', `private DNS is already on for ${endpoint.vpcEndpointId}`);
@@ -426,23 +417,20 @@ async function enablePrivateDns(scope: ActionScope, action: PlannedAction): Prom
       "the VPC's enableDnsSupport and enableDnsHostnames must be on before private DNS",
     );
   }
-  await scope.limiter.take();
-  await send(
-    scope,
-    'ModifyVpcEndpoint',
-    new ModifyVpcEndpointCommand({
-      VpcEndpointId: endpoint.vpcEndpointId,
-      PrivateDnsEnabled: true,
-    }),
-  );
+  await modifyEndpoint(scope, {
+    VpcEndpointId: endpoint.vpcEndpointId,
+    PrivateDnsEnabled: true,
+  });
   return `enabled private DNS on ${endpoint.vpcEndpointId}`;
 }
 
-async function extendCoverage(scope: ActionScope, action: PlannedAction): Promise<string> {
-  if (action.params.action !== 'extend-endpoint-coverage') throw new Error('unreachable');
-  const endpoint = liveEndpoint(scope, action.params.endpointId);
-  const addSubnetIds = action.params.addSubnetIds.filter((id) => !endpoint.subnetIds.includes(id));
-  const addRouteTableIds = action.params.addRouteTableIds.filter(
+async function extendCoverage(
+  scope: ActionScope,
+  params: ParamsOf<'extend-endpoint-coverage'>,
+): Promise<string> {
+  const endpoint = liveEndpoint(scope, params.endpointId);
+  const addSubnetIds = params.addSubnetIds.filter((id) => !endpoint.subnetIds.includes(id));
+  const addRouteTableIds = params.addRouteTableIds.filter(
     (id) => !endpoint.routeTableIds.includes(id),
   );
   Object.assign(scope.before, {
@@ -452,16 +440,11 @@ async function extendCoverage(scope: ActionScope, action: PlannedAction): Promis
   if (addSubnetIds.length === 0 && addRouteTableIds.length === 0) {
     throw new ActionEnded('skipped', `${endpoint.vpcEndpointId} already covers them`);
   }
-  await scope.limiter.take();
-  await send(
-    scope,
-    'ModifyVpcEndpoint',
-    new ModifyVpcEndpointCommand({
-      VpcEndpointId: endpoint.vpcEndpointId,
-      ...(addSubnetIds.length ? { AddSubnetIds: addSubnetIds } : {}),
-      ...(addRouteTableIds.length ? { AddRouteTableIds: addRouteTableIds } : {}),
-    }),
-  );
+  await modifyEndpoint(scope, {
+    VpcEndpointId: endpoint.vpcEndpointId,
+    ...(addSubnetIds.length ? { AddSubnetIds: addSubnetIds } : {}),
+    ...(addRouteTableIds.length ? { AddRouteTableIds: addRouteTableIds } : {}),
+  });
   Object.assign(scope.after, {
     addedSubnetIds: addSubnetIds,
     addedRouteTableIds: addRouteTableIds,
@@ -469,9 +452,10 @@ async function extendCoverage(scope: ActionScope, action: PlannedAction): Promis
   return `added ${[...addSubnetIds, ...addRouteTableIds].join(', ')} to ${endpoint.vpcEndpointId}`;
 }
 
-async function replacePolicy(scope: ActionScope, action: PlannedAction): Promise<string> {
-  if (action.params.action !== 'replace-endpoint-policy') throw new Error('unreachable');
-  const params = action.params;
+async function replacePolicy(
+  scope: ActionScope,
+  params: ParamsOf<'replace-endpoint-policy'>,
+): Promise<string> {
   const endpoint = liveEndpoint(scope, params.endpointId);
   Object.assign(scope.before, {
     policyDocument: endpoint.policyDocument ?? null,
@@ -489,21 +473,22 @@ async function replacePolicy(scope: ActionScope, action: PlannedAction): Promise
       `the policy of ${endpoint.vpcEndpointId} changed since the plan: re-plan`,
     );
   }
-  await scope.limiter.take();
-  await send(
-    scope,
-    'ModifyVpcEndpoint',
-    new ModifyVpcEndpointCommand({
-      VpcEndpointId: endpoint.vpcEndpointId,
-      PolicyDocument: params.policyDocument,
-    }),
-  );
+  await modifyEndpoint(scope, {
+    VpcEndpointId: endpoint.vpcEndpointId,
+    PolicyDocument: params.policyDocument,
+  });
   return `replaced the policy of ${endpoint.vpcEndpointId}`;
 }
 
-const EXECUTORS: Partial<
-  Record<PlannedAction['action'], (scope: ActionScope, action: PlannedAction) => Promise<string>>
-> = {
+/** What each executor is given: the params of its own action, so none re-checks which it got. */
+type ParamsOf<A extends ActionParams['action']> = Extract<ActionParams, { readonly action: A }>;
+
+const EXECUTORS: {
+  readonly [A in ActionParams['action']]: (
+    scope: ActionScope,
+    params: ParamsOf<A>,
+  ) => Promise<string>;
+} = {
   'remove-nat': removeNat,
   'remove-internet-route': removeInternetRoute,
   'create-endpoint': createEndpoint,
@@ -512,6 +497,14 @@ const EXECUTORS: Partial<
   'replace-endpoint-policy': replacePolicy,
   'release-elastic-ip': releaseElasticIp,
 };
+
+function execute<A extends ActionParams['action']>(
+  action: A,
+  scope: ActionScope,
+  params: ParamsOf<A>,
+): Promise<string> {
+  return EXECUTORS[action](scope, params);
+}
 
 function needsDnsAttributes(vpcPlan: VpcPlan): boolean {
   return vpcPlan.actions.some(
@@ -648,13 +641,6 @@ async function applyVpc(
       );
       continue;
     }
-    const executor = EXECUTORS[action.action];
-    if (!executor) {
-      records.push(
-        endedRecord(action, 'blocked', `${action.action} is not carried out automatically`),
-      );
-      continue;
-    }
     const scope: ActionScope = {
       ec2,
       context,
@@ -672,7 +658,7 @@ async function applyVpc(
     let outcome: ActionOutcome;
     let detail: string;
     try {
-      detail = await executor(scope, action);
+      detail = await execute(action.params.action, scope, action.params);
       outcome = scope.dryRun ? 'would-succeed' : (scope.verification.outcome ?? 'verified');
       if (!scope.dryRun) deps.budget.set(vpcPlan.profile, used + 1);
     } catch (error) {
@@ -683,27 +669,21 @@ async function applyVpc(
         outcome =
           scope.dryRun && error.code === 'UnauthorizedOperation' ? 'unauthorized' : 'failed';
         detail = error.message;
-        if (!scope.dryRun) deps.budget.set(vpcPlan.profile, used + 1);
-        // A write failed half-way: the state is no longer what the rest of the plan assumed.
-        if (
-          !scope.dryRun &&
-          scope.calls.some((c) => c.result === 'ok' && !c.operation.startsWith('Describe'))
-        )
-          halted = `not attempted: an earlier action in ${vpcPlan.vpcId} failed part-way (${action.id})`;
-        else if (!scope.dryRun)
-          halted = `not attempted: an earlier action in ${vpcPlan.vpcId} failed (${action.id})`;
+        if (!scope.dryRun) {
+          deps.budget.set(vpcPlan.profile, used + 1);
+          // A write that succeeded before the failure means the state is no longer what the rest of
+          // the plan assumed.
+          const partWay = scope.calls.some(
+            (c) => c.result === 'ok' && !c.operation.startsWith('Describe'),
+          );
+          halted = `not attempted: an earlier action in ${vpcPlan.vpcId} failed${partWay ? ' part-way' : ''} (${action.id})`;
+        }
       } else {
         throw error;
       }
     }
     const record: ActionRecord = {
-      id: action.id,
-      action: action.action,
-      accountId: action.accountId,
-      region: action.region,
-      vpcId: action.vpcId,
-      outcome,
-      detail,
+      ...endedRecord(action, outcome, detail),
       calls: scope.calls,
       before: scope.before,
       after: scope.after,

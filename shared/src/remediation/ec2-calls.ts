@@ -1,4 +1,10 @@
-import type { EC2Client } from '@aws-sdk/client-ec2';
+import {
+  DescribeAddressesCommand,
+  ModifyVpcEndpointCommand,
+  type Address,
+  type EC2Client,
+  type ModifyVpcEndpointCommandInput,
+} from '@aws-sdk/client-ec2';
 import { awsErrorCode, describeAwsError } from '../aws/errors';
 import type { CallRecord } from './record';
 
@@ -14,6 +20,11 @@ export interface CallScope {
   readonly dryRun: boolean;
   readonly clock: () => Date;
   readonly calls: CallRecord[];
+}
+
+/** A scope that may mutate endpoints: those calls share EC2's bucket for the account and region. */
+export interface EndpointMutationScope extends CallScope {
+  readonly limiter: { take(): Promise<void> };
 }
 
 /** A thrown call failure, carried up to the action with the AWS error code. */
@@ -59,6 +70,37 @@ export async function send<T>(
     if (scope.dryRun && code === 'DryRunOperation') return undefined;
     throw new CallFailed(code, `${operation}: ${describeAwsError(error)}`);
   }
+}
+
+/** A describe: never sent with DryRun (a dry run must still see what is there), always recorded. */
+export function look<T>(
+  scope: CallScope,
+  operation: string,
+  command: AnyEc2Command,
+): Promise<T | undefined> {
+  return send<T>({ ...scope, dryRun: false }, operation, command);
+}
+
+/** The allocation as EC2 describes it now; undefined once released (a filter, so no NotFound). */
+export async function describeAllocation(
+  scope: CallScope,
+  allocationId: string,
+): Promise<Address | undefined> {
+  const output = await look<{ Addresses?: Address[] }>(
+    scope,
+    'DescribeAddresses',
+    new DescribeAddressesCommand({ Filters: [{ Name: 'allocation-id', Values: [allocationId] }] }),
+  );
+  return output?.Addresses?.find((a) => a.AllocationId === allocationId);
+}
+
+/** ModifyVpcEndpoint, sent once the endpoint-mutation bucket gives a token; recorded like any call. */
+export async function modifyEndpoint(
+  scope: EndpointMutationScope,
+  input: ModifyVpcEndpointCommandInput,
+): Promise<void> {
+  await scope.limiter.take();
+  await send(scope, 'ModifyVpcEndpoint', new ModifyVpcEndpointCommand(input));
 }
 
 /** Policy documents are long and already in the plan: keep the record readable. */

@@ -149,10 +149,13 @@ function hasInternetRoute(subnet: Subnet, tables: ReturnType<typeof routeTableBy
  */
 function pickSubnetPerZone(context: VpcContext, zoneIds: ReadonlySet<string>): Subnet[] {
   const tables = routeTableBySubnet(context);
+  const publicRank = new Map(
+    context.subnets.map((s) => [s.subnetId, Number(hasInternetRoute(s, tables))]),
+  );
   const byZone = new Map<string, Subnet>();
   const ranked = [...context.subnets].sort(
     (a, b) =>
-      Number(hasInternetRoute(a, tables)) - Number(hasInternetRoute(b, tables)) ||
+      publicRank.get(a.subnetId)! - publicRank.get(b.subnetId)! ||
       a.subnetId.localeCompare(b.subnetId),
   );
   for (const subnet of ranked) {
@@ -212,11 +215,8 @@ function draftCreateEndpoint(
   const clientToken = endpointClientToken(accountId, vpc.vpcId, service, required.type, digest);
   const tags = { [MANAGED_TAG]: 'true', Name: `vpc-guard-${service}` };
   if (required.type === 'Gateway') {
-    const tableIds = [
-      ...new Set(
-        context.subnets.map((s) => routeTableBySubnet(context).get(s.subnetId)?.routeTableId),
-      ),
-    ]
+    const tables = routeTableBySubnet(context);
+    const tableIds = [...new Set(context.subnets.map((s) => tables.get(s.subnetId)?.routeTableId))]
       .filter((id): id is string => id !== undefined)
       .sort();
     return {

@@ -5,14 +5,11 @@ import {
   DeleteSecurityGroupCommand,
   DeleteTagsCommand,
   DeleteVpcEndpointsCommand,
-  DescribeAddressesCommand,
   DescribeNatGatewaysCommand,
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
   DescribeVpcEndpointsCommand,
-  ModifyVpcEndpointCommand,
   paginateDescribeVpcEndpoints,
-  type Address,
   type EC2Client,
   type NatGateway,
   type RouteTable as Ec2RouteTable,
@@ -40,7 +37,16 @@ import {
   type RouteTarget,
 } from '../snapshot/schema';
 import type { ApplyDependencies } from './apply';
-import { CallFailed, routeDestination, samePolicy, send, type CallScope } from './ec2-calls';
+import {
+  CallFailed,
+  describeAllocation,
+  modifyEndpoint,
+  look,
+  routeDestination,
+  samePolicy,
+  send,
+  type CallScope,
+} from './ec2-calls';
 import { MANAGED_TAG } from './plan';
 import type { RemediationPlan, RouteRef } from './plan-model';
 import {
@@ -539,6 +545,15 @@ function routeStep(route: RouteRef, viaRecreatedNatOf: string | null, runId: str
   return draft;
 }
 
+/** A removed route that was already a blackhole: nothing to recreate, `why` says how we know. */
+function blackholeRouteStep(route: RouteRef, runId: string, why: string): StepDraft {
+  return {
+    ...routeStep(route, null, runId),
+    status: 'skipped',
+    reason: `${why}: EC2 cannot recreate it, and it carried no traffic`,
+  };
+}
+
 function policySteps(
   action: ActionRecord,
   planned: PlannedParams | undefined,
@@ -601,11 +616,11 @@ function natSteps(action: ActionRecord, runId: string, recreateNat: boolean): St
     const dead = natState !== '' && natState !== 'pending' && natState !== 'available';
     return routes.map((route) =>
       dead
-        ? {
-            ...routeStep(route, null, runId),
-            status: 'skipped' as const,
-            reason: `the route pointed at ${route.target.id}, already ${natState} before run ${runId} (a blackhole): EC2 cannot recreate it, and it carried no traffic`,
-          }
+        ? blackholeRouteStep(
+            route,
+            runId,
+            `the route pointed at ${route.target.id}, already ${natState} before run ${runId} (a blackhole)`,
+          )
         : routeStep(route, null, runId),
     );
   }
@@ -728,11 +743,11 @@ function inverseOf(
       const wasBlackhole = action.before['state'] === 'blackhole';
       return action.removedRoutes.map((route) =>
         wasBlackhole
-          ? {
-              ...routeStep(route, null, runId),
-              status: 'skipped' as const,
-              reason: `the route was a blackhole (${route.target.id} was gone before run ${runId}): EC2 cannot recreate it, and it carried no traffic`,
-            }
+          ? blackholeRouteStep(
+              route,
+              runId,
+              `the route was a blackhole (${route.target.id} was gone before run ${runId})`,
+            )
           : routeStep(route, null, runId),
       );
     }
@@ -904,11 +919,6 @@ interface StepResult {
 
 const GONE_ENDPOINT_STATES = new Set(['deleting', 'deleted', 'failed', 'rejected', 'expired']);
 
-/** A describe: never sent with DryRun (a dry run must still see what is there), always recorded. */
-function look<T>(scope: StepScope, operation: string, command: { readonly input: object }) {
-  return send<T>({ ...scope, dryRun: false }, operation, command);
-}
-
 async function describeEndpoint(
   scope: StepScope,
   endpointId: string,
@@ -931,6 +941,22 @@ function endpointState(endpoint: Ec2VpcEndpoint | undefined): string {
 
 function isLive(endpoint: Ec2VpcEndpoint | undefined): endpoint is Ec2VpcEndpoint {
   return endpoint !== undefined && !GONE_ENDPOINT_STATES.has(endpointState(endpoint));
+}
+
+/** The endpoint as EC2 describes it now; the step is blocked when it was removed after the run. */
+async function describeLiveEndpoint(
+  scope: StepScope,
+  endpointId: string,
+  consequence = '',
+): Promise<Ec2VpcEndpoint> {
+  const endpoint = await describeEndpoint(scope, endpointId);
+  if (!isLive(endpoint)) {
+    throw new StepEnded(
+      'blocked',
+      `${endpointId} is ${endpointState(endpoint)}: it was removed after the run${consequence}`,
+    );
+  }
+  return endpoint;
 }
 
 async function describeGroup(
@@ -974,19 +1000,6 @@ async function describeNats(
 async function describeNat(scope: StepScope, natGatewayId: string) {
   const nats = await describeNats(scope, [{ Name: 'nat-gateway-id', Values: [natGatewayId] }]);
   return nats.find((n) => n.NatGatewayId === natGatewayId);
-}
-
-/** The allocation as EC2 describes it now; undefined once released (a filter, so no NotFound). */
-async function describeAllocation(
-  scope: StepScope,
-  allocationId: string,
-): Promise<Address | undefined> {
-  const output = await look<{ Addresses?: Address[] }>(
-    scope,
-    'DescribeAddresses',
-    new DescribeAddressesCommand({ Filters: [{ Name: 'allocation-id', Values: [allocationId] }] }),
-  );
-  return output?.Addresses?.find((a) => a.AllocationId === allocationId);
 }
 
 /**
@@ -1045,20 +1058,19 @@ async function poll<T>(
   return { value, done: done(value), attempts };
 }
 
-async function restorePolicy(scope: StepScope): Promise<StepResult> {
-  const p = scope.step.params;
-  if (p.action !== 'restore-endpoint-policy') throw new Error('unreachable');
+async function restorePolicy(
+  scope: StepScope,
+  p: StepParams<'restore-endpoint-policy'>,
+): Promise<StepResult> {
   const restored = (document: string | null) =>
     p.restore === 'previous'
       ? samePolicy(document, p.policyDocument)
       : isAwsDefaultEndpointPolicy(document);
-  const endpoint = await describeEndpoint(scope, p.endpointId);
-  if (!isLive(endpoint)) {
-    throw new StepEnded(
-      'blocked',
-      `${p.endpointId} is ${endpointState(endpoint)}: it was removed after the run, there is no policy to restore`,
-    );
-  }
+  const endpoint = await describeLiveEndpoint(
+    scope,
+    p.endpointId,
+    ', there is no policy to restore',
+  );
   const current = endpoint.PolicyDocument ?? null;
   Object.assign(scope.before, { policyDocument: current });
   if (restored(current))
@@ -1069,15 +1081,10 @@ async function restorePolicy(scope: StepScope): Promise<StepResult> {
       `the policy of ${p.endpointId} changed since the run (it is not the one vpc-guard wrote): not overwriting it`,
     );
   }
-  await scope.limiter.take();
-  await send(
-    scope,
-    'ModifyVpcEndpoint',
-    new ModifyVpcEndpointCommand({
-      VpcEndpointId: p.endpointId,
-      ...(p.restore === 'reset' ? { ResetPolicy: true } : { PolicyDocument: p.policyDocument! }),
-    }),
-  );
+  await modifyEndpoint(scope, {
+    VpcEndpointId: p.endpointId,
+    ...(p.restore === 'reset' ? { ResetPolicy: true } : { PolicyDocument: p.policyDocument! }),
+  });
   if (scope.dryRun)
     return { outcome: 'would-succeed', detail: `would restore the policy of ${p.endpointId}` };
   const after = await describeEndpoint(scope, p.endpointId);
@@ -1094,9 +1101,10 @@ async function restorePolicy(scope: StepScope): Promise<StepResult> {
       };
 }
 
-async function deleteCreatedEndpoint(scope: StepScope): Promise<StepResult> {
-  const p = scope.step.params;
-  if (p.action !== 'delete-created-endpoint') throw new Error('unreachable');
+async function deleteCreatedEndpoint(
+  scope: StepScope,
+  p: StepParams<'delete-created-endpoint'>,
+): Promise<StepResult> {
   const endpoint = await describeEndpoint(scope, p.endpointId);
   Object.assign(scope.before, { state: endpointState(endpoint) });
   if (!isLive(endpoint))
@@ -1153,9 +1161,10 @@ async function endpointsUsing(scope: StepScope, groupId: string): Promise<Ec2Vpc
   return found;
 }
 
-async function deleteCreatedSecurityGroup(scope: StepScope): Promise<StepResult> {
-  const p = scope.step.params;
-  if (p.action !== 'delete-created-security-group') throw new Error('unreachable');
+async function deleteCreatedSecurityGroup(
+  scope: StepScope,
+  p: StepParams<'delete-created-security-group'>,
+): Promise<StepResult> {
   const group = await describeGroup(scope, p.groupId);
   Object.assign(scope.before, { exists: group !== undefined });
   if (!group) throw new StepEnded('skipped', `${p.groupId} is already gone`);
@@ -1211,25 +1220,15 @@ async function deleteCreatedSecurityGroup(scope: StepScope): Promise<StepResult>
     : { outcome: 'verified', detail: `deleted security group ${p.groupId}` };
 }
 
-async function disablePrivateDns(scope: StepScope): Promise<StepResult> {
-  const p = scope.step.params;
-  if (p.action !== 'disable-private-dns') throw new Error('unreachable');
-  const endpoint = await describeEndpoint(scope, p.endpointId);
-  if (!isLive(endpoint)) {
-    throw new StepEnded(
-      'blocked',
-      `${p.endpointId} is ${endpointState(endpoint)}: it was removed after the run`,
-    );
-  }
+async function disablePrivateDns(
+  scope: StepScope,
+  p: StepParams<'disable-private-dns'>,
+): Promise<StepResult> {
+  const endpoint = await describeLiveEndpoint(scope, p.endpointId);
   Object.assign(scope.before, { privateDnsEnabled: endpoint.PrivateDnsEnabled ?? false });
   if (!endpoint.PrivateDnsEnabled)
     throw new StepEnded('skipped', `private DNS is already off for ${p.endpointId}`);
-  await scope.limiter.take();
-  await send(
-    scope,
-    'ModifyVpcEndpoint',
-    new ModifyVpcEndpointCommand({ VpcEndpointId: p.endpointId, PrivateDnsEnabled: false }),
-  );
+  await modifyEndpoint(scope, { VpcEndpointId: p.endpointId, PrivateDnsEnabled: false });
   if (scope.dryRun)
     return { outcome: 'would-succeed', detail: `would turn private DNS off for ${p.endpointId}` };
   const after = await describeEndpoint(scope, p.endpointId);
@@ -1242,16 +1241,11 @@ async function disablePrivateDns(scope: StepScope): Promise<StepResult> {
       };
 }
 
-async function shrinkCoverage(scope: StepScope): Promise<StepResult> {
-  const p = scope.step.params;
-  if (p.action !== 'shrink-endpoint-coverage') throw new Error('unreachable');
-  const endpoint = await describeEndpoint(scope, p.endpointId);
-  if (!isLive(endpoint)) {
-    throw new StepEnded(
-      'blocked',
-      `${p.endpointId} is ${endpointState(endpoint)}: it was removed after the run`,
-    );
-  }
+async function shrinkCoverage(
+  scope: StepScope,
+  p: StepParams<'shrink-endpoint-coverage'>,
+): Promise<StepResult> {
+  const endpoint = await describeLiveEndpoint(scope, p.endpointId);
   const subnets = endpoint.SubnetIds ?? [];
   const tables = endpoint.RouteTableIds ?? [];
   Object.assign(scope.before, { subnetIds: subnets, routeTableIds: tables });
@@ -1259,16 +1253,11 @@ async function shrinkCoverage(scope: StepScope): Promise<StepResult> {
   const removeRouteTableIds = p.removeRouteTableIds.filter((id) => tables.includes(id));
   if (removeSubnetIds.length + removeRouteTableIds.length === 0)
     throw new StepEnded('skipped', `${p.endpointId} no longer covers what the run added`);
-  await scope.limiter.take();
-  await send(
-    scope,
-    'ModifyVpcEndpoint',
-    new ModifyVpcEndpointCommand({
-      VpcEndpointId: p.endpointId,
-      ...(removeSubnetIds.length ? { RemoveSubnetIds: removeSubnetIds } : {}),
-      ...(removeRouteTableIds.length ? { RemoveRouteTableIds: removeRouteTableIds } : {}),
-    }),
-  );
+  await modifyEndpoint(scope, {
+    VpcEndpointId: p.endpointId,
+    ...(removeSubnetIds.length ? { RemoveSubnetIds: removeSubnetIds } : {}),
+    ...(removeRouteTableIds.length ? { RemoveRouteTableIds: removeRouteTableIds } : {}),
+  });
   const removed = [...removeSubnetIds, ...removeRouteTableIds].join(', ');
   if (scope.dryRun)
     return { outcome: 'would-succeed', detail: `would remove ${removed} from ${p.endpointId}` };
@@ -1312,9 +1301,7 @@ async function waitForNat(scope: StepScope, natGatewayId: string): Promise<StepR
   return { outcome: 'failed', detail: `NAT gateway ${natGatewayId} is ${state}${why}` };
 }
 
-async function recreateNat(scope: StepScope): Promise<StepResult> {
-  const p = scope.step.params;
-  if (p.action !== 'recreate-nat') throw new Error('unreachable');
+async function recreateNat(scope: StepScope, p: StepParams<'recreate-nat'>): Promise<StepResult> {
   const remember = (natGatewayId: string | undefined, reason: string) =>
     scope.run.recreatedNats.set(p.natGatewayId, {
       ...(natGatewayId ? { natGatewayId } : {}),
@@ -1419,9 +1406,10 @@ async function recreateNat(scope: StepScope): Promise<StepResult> {
   return ready;
 }
 
-async function recreateRoute(scope: StepScope): Promise<StepResult> {
-  const p = scope.step.params;
-  if (p.action !== 'recreate-route') throw new Error('unreachable');
+async function recreateRoute(
+  scope: StepScope,
+  p: StepParams<'recreate-route'>,
+): Promise<StepResult> {
   const { route } = p;
   let target = route.target;
   if (p.viaRecreatedNatOf) {
@@ -1485,15 +1473,21 @@ async function recreateRoute(scope: StepScope): Promise<StepResult> {
 }
 
 /** Planned only as blocked; a plan edited to run it is refused all the same. */
-function refuseElasticIpRestore(scope: StepScope): Promise<StepResult> {
-  const p = scope.step.params;
-  if (p.action !== 'restore-elastic-ip') throw new Error('unreachable');
+function refuseElasticIpRestore(
+  scope: StepScope,
+  p: StepParams<'restore-elastic-ip'>,
+): Promise<StepResult> {
   return Promise.reject(
     new StepEnded('blocked', releasedAddressReason(scope.step.undoes, p.publicIp, p.allocationId)),
   );
 }
 
-const STEP_EXECUTORS: Record<RollbackAction, (scope: StepScope) => Promise<StepResult>> = {
+/** What each step executor is given: the params of its own action. */
+type StepParams<A extends RollbackAction> = Extract<RollbackParams, { readonly action: A }>;
+
+const STEP_EXECUTORS: {
+  readonly [A in RollbackAction]: (scope: StepScope, params: StepParams<A>) => Promise<StepResult>;
+} = {
   'restore-endpoint-policy': restorePolicy,
   'delete-created-endpoint': deleteCreatedEndpoint,
   'delete-created-security-group': deleteCreatedSecurityGroup,
@@ -1503,6 +1497,14 @@ const STEP_EXECUTORS: Record<RollbackAction, (scope: StepScope) => Promise<StepR
   'recreate-nat': recreateNat,
   'restore-elastic-ip': refuseElasticIpRestore,
 };
+
+function executeStep<A extends RollbackAction>(
+  action: A,
+  scope: StepScope,
+  params: StepParams<A>,
+): Promise<StepResult> {
+  return STEP_EXECUTORS[action](scope, params);
+}
 
 /** True for EC2's default endpoint policy (Allow * to * on *, no condition), whatever its Version. */
 export function isAwsDefaultEndpointPolicy(document: string | null | undefined): boolean {
@@ -1616,7 +1618,7 @@ export async function applyRollback(
       };
       let result: StepResult;
       try {
-        result = await STEP_EXECUTORS[step.action](scope);
+        result = await executeStep(step.params.action, scope, step.params);
       } catch (error) {
         if (error instanceof StepEnded) result = { outcome: error.outcome, detail: error.detail };
         else if (error instanceof CallFailed) {
