@@ -6,6 +6,7 @@ import {
   paginateDescribeVpcEndpoints,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
+import { collectPages } from '@vpc-guard/shared';
 import { findIds, type Ec2IdKind } from '../runtime/resource-ids';
 import { VPC_SOURCES, type CloudTrailDetail, type UserIdentity } from './schema';
 
@@ -64,15 +65,6 @@ export function vpcReferences(detail: CloudTrailDetail): VpcReferences {
   return { vpcIds: [], lookups: {} };
 }
 
-async function all<P, T>(
-  pages: AsyncIterable<P>,
-  pick: (page: P) => readonly T[] | undefined,
-): Promise<T[]> {
-  const items: T[] = [];
-  for await (const page of pages) items.push(...(pick(page) ?? []));
-  return items;
-}
-
 /**
  * Describes the resources of `lookups` (all at once: one round trip) and returns their VPCs. Filters,
  * not id lists, so a resource deleted meanwhile is absent instead of an error; NAT gateways are read
@@ -89,7 +81,7 @@ export async function lookUpVpcs(
   const subnets = filter('subnet-id', lookups.subnet);
   if (subnets) {
     reads.push(
-      all(paginateDescribeSubnets(page, { Filters: subnets }), (p) =>
+      collectPages(paginateDescribeSubnets(page, { Filters: subnets }), (p) =>
         p.Subnets?.map((s) => s.VpcId),
       ),
     );
@@ -97,7 +89,7 @@ export async function lookUpVpcs(
   const tables = filter('route-table-id', lookups.routeTable);
   if (tables) {
     reads.push(
-      all(paginateDescribeRouteTables(page, { Filters: tables }), (p) =>
+      collectPages(paginateDescribeRouteTables(page, { Filters: tables }), (p) =>
         p.RouteTables?.map((t) => t.VpcId),
       ),
     );
@@ -105,7 +97,7 @@ export async function lookUpVpcs(
   const nats = filter('nat-gateway-id', lookups.natGateway);
   if (nats) {
     reads.push(
-      all(paginateDescribeNatGateways(page, { Filter: nats }), (p) =>
+      collectPages(paginateDescribeNatGateways(page, { Filter: nats }), (p) =>
         p.NatGateways?.map((n) => n.VpcId),
       ),
     );
@@ -113,7 +105,7 @@ export async function lookUpVpcs(
   const endpoints = filter('vpc-endpoint-id', lookups.vpcEndpoint);
   if (endpoints) {
     reads.push(
-      all(paginateDescribeVpcEndpoints(page, { Filters: endpoints }), (p) =>
+      collectPages(paginateDescribeVpcEndpoints(page, { Filters: endpoints }), (p) =>
         p.VpcEndpoints?.map((e) => e.VpcId),
       ),
     );
@@ -121,7 +113,7 @@ export async function lookUpVpcs(
   const gateways = filter('internet-gateway-id', lookups.internetGateway);
   if (gateways) {
     reads.push(
-      all(paginateDescribeInternetGateways(page, { Filters: gateways }), (p) =>
+      collectPages(paginateDescribeInternetGateways(page, { Filters: gateways }), (p) =>
         p.InternetGateways?.flatMap((g) => (g.Attachments ?? []).map((a) => a.VpcId)),
       ),
     );

@@ -1,6 +1,12 @@
-import { EventBridgeSchema } from '../runtime/event-envelopes';
-import { EC2_API_CALL_EVENT_NAMES } from '@vpc-guard/shared';
+import { EC2_API_CALL_EVENT_NAMES, type Ec2ApiCallEventName } from '@vpc-guard/shared';
 import * as z from 'zod';
+import {
+  AccountIdSchema,
+  EventBridgeSchema,
+  EventIdSchema,
+  RegionSchema,
+  TimestampSchema,
+} from '../runtime/event-envelopes';
 import { findIds, type Ec2IdKind } from '../runtime/resource-ids';
 
 /**
@@ -8,24 +14,6 @@ import { findIds, type Ec2IdKind } from '../runtime/resource-ids';
  * what vpc-guard judges, and AWS Config compliance changes (AWS-FACTS: "EventBridge"). The envelope is
  * Powertools' EventBridge schema (runtime/event-envelopes.ts); the details are vpc-guard's.
  */
-
-const AccountIdSchema = z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id');
-const RegionSchema = z
-  .string()
-  .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'expected an AWS region such as "us-east-1"');
-const TimestampSchema = z.iso.datetime({ offset: true });
-
-/**
- * EventBridge event ids are UUIDs; the bound keeps the replay claim's key (`api-event/<id>`) within
- * what the findings table accepts, so an odd id is rejected here rather than after the first read.
- */
-export const EventIdSchema = z
-  .string()
-  .regex(/^[\w:.-]{1,256}$/, 'expected an EventBridge event id such as a UUID');
-
-/** The EC2 calls the EventBridge rule forwards (AWS-FACTS), shared with the stacks. */
-export const CLOUDTRAIL_EVENT_NAMES = EC2_API_CALL_EVENT_NAMES;
-export type CloudTrailEventName = (typeof CLOUDTRAIL_EVENT_NAMES)[number];
 
 /**
  * Where each call names its VPC, or a resource to describe for it. CloudTrail writes the newer EC2
@@ -35,7 +23,7 @@ export type CloudTrailEventName = (typeof CLOUDTRAIL_EVENT_NAMES)[number];
  */
 export const VPC_SOURCES: Readonly<
   Record<
-    CloudTrailEventName,
+    Ec2ApiCallEventName,
     { readonly lookup: readonly Ec2IdKind[]; readonly path: string; readonly what: string }
   >
 > = {
@@ -132,7 +120,7 @@ export const CloudTrailDetailSchema = z.object({
   userIdentity: UserIdentitySchema,
   eventTime: TimestampSchema,
   eventSource: z.literal('ec2.amazonaws.com'),
-  eventName: z.enum(CLOUDTRAIL_EVENT_NAMES),
+  eventName: z.enum(EC2_API_CALL_EVENT_NAMES),
   awsRegion: RegionSchema,
   sourceIPAddress: z.string().optional(),
   userAgent: z.string().optional(),

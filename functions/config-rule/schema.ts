@@ -1,5 +1,11 @@
-import { JSONStringified } from '../runtime/event-envelopes';
+import { CONFIG_RESOURCE_TYPES, type ConfigResourceType } from '@vpc-guard/shared';
 import * as z from 'zod';
+import {
+  AccountIdSchema,
+  JSONStringified,
+  RegionSchema,
+  TimestampSchema,
+} from '../runtime/event-envelopes';
 import { PolicySourceSchema } from '../runtime/config';
 import { EC2_ID_KINDS } from '../runtime/resource-ids';
 
@@ -9,23 +15,6 @@ import { EC2_ID_KINDS } from '../runtime/resource-ids';
  * vpc-guard relies on are required; the rest are optional, so a new field from Config never rejects an
  * event (AWS-FACTS: "AWS Config custom Lambda rules").
  */
-
-const AccountIdSchema = z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id');
-const RegionSchema = z
-  .string()
-  .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'expected an AWS region such as "us-east-1"');
-const TimestampSchema = z.iso.datetime({ offset: true });
-
-/** The resource types the rule is scoped to; a change to any of them is a change to its VPC. */
-export const CONFIG_RESOURCE_TYPES = [
-  'AWS::EC2::VPC',
-  'AWS::EC2::Subnet',
-  'AWS::EC2::RouteTable',
-  'AWS::EC2::NatGateway',
-  'AWS::EC2::InternetGateway',
-  'AWS::EC2::VPCEndpoint',
-] as const;
-export type ConfigResourceType = (typeof CONFIG_RESOURCE_TYPES)[number];
 
 /** The id format of each scoped resource type. */
 const ID_FORMAT: Readonly<Record<ConfigResourceType, RegExp>> = {
@@ -73,22 +62,27 @@ const RelationshipSchema = z.object({
   name: z.string().nullish(),
 });
 
+/** The fields a configuration item and its oversized summary have in common. */
+const ITEM_FIELDS = {
+  configurationItemVersion: z.string().optional(),
+  configurationItemCaptureTime: TimestampSchema,
+  configurationStateId: z.union([z.number(), z.string()]).optional(),
+  awsAccountId: AccountIdSchema,
+  configurationItemStatus: z.enum(CONFIGURATION_ITEM_STATUSES),
+  resourceType: z.string().min(1),
+  resourceId: z.string().min(1).max(768),
+  resourceName: z.string().nullish(),
+  ARN: z.string().nullish(),
+  awsRegion: RegionSchema,
+  availabilityZone: z.string().nullish(),
+  configurationStateMd5Hash: z.string().nullish(),
+  resourceCreationTime: z.string().nullish(),
+};
+
 /** A configuration item as the change notification carries it. */
 export const ConfigurationItemSchema = z
   .object({
-    configurationItemVersion: z.string().optional(),
-    configurationItemCaptureTime: TimestampSchema,
-    configurationStateId: z.union([z.number(), z.string()]).optional(),
-    awsAccountId: AccountIdSchema,
-    configurationItemStatus: z.enum(CONFIGURATION_ITEM_STATUSES),
-    resourceType: z.string().min(1),
-    resourceId: z.string().min(1).max(768),
-    resourceName: z.string().nullish(),
-    ARN: z.string().nullish(),
-    awsRegion: RegionSchema,
-    availabilityZone: z.string().nullish(),
-    configurationStateMd5Hash: z.string().nullish(),
-    resourceCreationTime: z.string().nullish(),
+    ...ITEM_FIELDS,
     tags: z.record(z.string(), z.string()).nullish(),
     relatedEvents: z.array(z.unknown()).nullish(),
     relationships: z.array(RelationshipSchema).nullish(),
@@ -101,22 +95,7 @@ export type ConfigurationItem = z.output<typeof ConfigurationItemSchema>;
 
 /** What an oversized notification carries instead of the item. */
 export const ConfigurationItemSummarySchema = z
-  .object({
-    changeType: z.string().optional(),
-    configurationItemVersion: z.string().optional(),
-    configurationItemCaptureTime: TimestampSchema,
-    configurationStateId: z.union([z.number(), z.string()]).optional(),
-    awsAccountId: AccountIdSchema,
-    configurationItemStatus: z.enum(CONFIGURATION_ITEM_STATUSES),
-    resourceType: z.string().min(1),
-    resourceId: z.string().min(1).max(768),
-    resourceName: z.string().nullish(),
-    ARN: z.string().nullish(),
-    awsRegion: RegionSchema,
-    availabilityZone: z.string().nullish(),
-    configurationStateMd5Hash: z.string().nullish(),
-    resourceCreationTime: z.string().nullish(),
-  })
+  .object({ changeType: z.string().optional(), ...ITEM_FIELDS })
   .superRefine(checkResourceId);
 export type ConfigurationItemSummary = z.output<typeof ConfigurationItemSummarySchema>;
 

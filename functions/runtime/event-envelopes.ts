@@ -9,6 +9,25 @@ import * as z from 'zod';
  * only what is used.
  */
 
+/** A 12-digit AWS account id, as the events carry it. */
+export const AccountIdSchema = z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id');
+
+/** An AWS region name, as the events carry it. */
+export const RegionSchema = z
+  .string()
+  .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'expected an AWS region such as "us-east-1"');
+
+/** An ISO 8601 date-time; the events' own timestamps may carry an offset. */
+export const TimestampSchema = z.iso.datetime({ offset: true });
+
+/**
+ * EventBridge event ids are UUIDs; the bound keeps the replay claim's key (`api-event/<id>`) within
+ * what the findings table accepts, so an odd id is rejected here rather than after the first read.
+ */
+export const EventIdSchema = z
+  .string()
+  .regex(/^[\w:.-]{1,256}$/, 'expected an EventBridge event id such as a UUID');
+
 /** An EventBridge event (Powertools' `EventBridgeSchema`); each function narrows `detail`. */
 export const EventBridgeSchema = z.object({
   version: z.string(),

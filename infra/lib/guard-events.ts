@@ -1,4 +1,4 @@
-import { EC2_API_CALL_EVENT_NAMES } from '@vpc-guard/shared';
+import { CONFIG_RESOURCE_TYPES, EC2_API_CALL_EVENT_NAMES } from '@vpc-guard/shared';
 import type { EventPattern } from 'aws-cdk-lib/aws-events';
 
 /**
@@ -36,14 +36,7 @@ export function configComplianceChangePattern(configRuleName: string): EventPatt
 }
 
 /** The resource types whose configuration changes trigger the Config rule. */
-export const CONFIG_RULE_RESOURCE_TYPES = [
-  'AWS::EC2::VPC',
-  'AWS::EC2::Subnet',
-  'AWS::EC2::RouteTable',
-  'AWS::EC2::NatGateway',
-  'AWS::EC2::InternetGateway',
-  'AWS::EC2::VPCEndpoint',
-] as const;
+export const CONFIG_RULE_RESOURCE_TYPES = CONFIG_RESOURCE_TYPES;
 
 /** The name of the Config rule (standalone) and of the organization rule (hub). */
 export const CONFIG_RULE_NAME = 'vpc-guard';

@@ -31,3 +31,4 @@ export * from './findings/state';
 export * from './findings/store';
 export * from './notify';
 export * from './ec2-api-events';
+export * from './config-resource-types';

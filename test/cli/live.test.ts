@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ListAccountsCommand, OrganizationsClient } from '@aws-sdk/client-organizations';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import {
@@ -13,10 +12,10 @@ import {
 } from '@vpc-guard/shared';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { CliContext } from '../../functions/cli/context';
 import type { CliDependencies } from '../../functions/cli/dependencies';
 import { main } from '../../functions/cli/main';
 import { SimulatedAccount } from '../support/simulated-ec2';
+import { REPO_ROOT, recordingContext, type RecordingContext } from './support';
 
 /**
  * The live commands (`scan --live`, `collect`, `plan`, `apply`) run in-process against the simulated
@@ -24,7 +23,6 @@ import { SimulatedAccount } from '../support/simulated-ec2';
  * 222222222222 (us-east-1, reached through the member role).
  */
 
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const DEMO = JSON.parse(
   readFileSync(join(REPO_ROOT, 'examples', 'demo-account.json'), 'utf8'),
 ) as NetworkSnapshotInput[];
@@ -132,26 +130,8 @@ function harness(
   return { account, deps, assumed, answers };
 }
 
-function fakeContext(
-  cwd: string,
-  env: Record<string, string> = {},
-): CliContext & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return {
-    stdout,
-    stderr,
-    printer: {
-      out: (text) => stdout.push(text),
-      err: (text) => stderr.push(text),
-      stdoutIsTerminal: false,
-    },
-    cwd,
-    repoRoot: REPO_ROOT,
-    env,
-    version: '9.9.9',
-    now: () => new Date(NOW),
-  };
+function fakeContext(cwd: string, env: Record<string, string> = {}): RecordingContext {
+  return recordingContext({ cwd, env, now: () => new Date(NOW) });
 }
 
 interface JsonEvaluation {

@@ -1,9 +1,7 @@
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { CliContext } from '../../functions/cli/context';
 import { main } from '../../functions/cli/main';
+import { recordingContext } from './support';
 
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const FIXTURES = 'test/fixtures/cli';
 const SCAN = [
   'scan',
@@ -13,30 +11,6 @@ const SCAN = [
   `${FIXTURES}/policy.yaml`,
 ];
 const ESC = String.fromCharCode(27);
-
-/** A context that records what the CLI prints, with a terminal or not, and a given environment. */
-function fakeContext(overrides: {
-  terminal?: boolean;
-  env?: Record<string, string>;
-  now?: () => Date;
-}): CliContext & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return {
-    stdout,
-    stderr,
-    printer: {
-      out: (text) => stdout.push(text),
-      err: (text) => stderr.push(text),
-      stdoutIsTerminal: overrides.terminal ?? false,
-    },
-    cwd: REPO_ROOT,
-    repoRoot: REPO_ROOT,
-    env: overrides.env ?? {},
-    version: '9.9.9',
-    now: overrides.now ?? (() => new Date('2026-11-20T10:00:00Z')),
-  };
-}
 
 // The subprocess tests (scan.test.ts) cover the launcher; these run main() in-process for what a
 // child process cannot easily show: a terminal, and an internal failure.
@@ -48,7 +22,7 @@ describe('main', () => {
     ['a pipe', false, { terminal: false }, []],
   ])('on %s, colours the table: %s', async (_case, coloured, overrides, flags) => {
     // Prepare
-    const context = fakeContext(overrides);
+    const context = recordingContext(overrides);
 
     // Act
     const code = await main([...SCAN, ...flags], context);
@@ -60,7 +34,7 @@ describe('main', () => {
 
   it('exits 3 with the message and a hint, without a stack, on an unexpected error', async () => {
     // Prepare
-    const context = fakeContext({
+    const context = recordingContext({
       now: () => {
         throw new Error('the clock is broken');
       },
@@ -79,7 +53,7 @@ describe('main', () => {
 
   it('adds the stack trace to an unexpected error when VPC_GUARD_DEBUG=1', async () => {
     // Prepare
-    const context = fakeContext({
+    const context = recordingContext({
       env: { VPC_GUARD_DEBUG: '1' },
       now: () => {
         throw new Error('the clock is broken');

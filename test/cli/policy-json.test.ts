@@ -1,35 +1,13 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseGuardPolicy, parseGuardPolicyJson } from '@vpc-guard/shared';
 import { describe, expect, it } from 'vitest';
-import type { CliContext } from '../../functions/cli/context';
 import { main } from '../../functions/cli/main';
-
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-function fakeContext(): CliContext & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return {
-    stdout,
-    stderr,
-    printer: {
-      out: (text) => stdout.push(text),
-      err: (text) => stderr.push(text),
-      stdoutIsTerminal: false,
-    },
-    cwd: REPO_ROOT,
-    repoRoot: REPO_ROOT,
-    env: {},
-    version: '9.9.9',
-    now: () => new Date('2026-11-20T10:00:00Z'),
-  };
-}
+import { REPO_ROOT, recordingContext } from './support';
 
 describe('vpc-guard policy-json', () => {
   it('prints a YAML policy as one line of JSON that the functions read as the same policy', async () => {
     // Prepare
-    const context = fakeContext();
+    const context = recordingContext();
 
     // Act
     const code = await main(['policy-json', 'examples/policy.yaml'], context);
@@ -53,7 +31,7 @@ describe('vpc-guard policy-json', () => {
     [['policy-json'], /missing required argument 'file'/],
   ])('exits 2 on bad input, printing nothing on stdout: %j', async (argv, message) => {
     // Prepare
-    const context = fakeContext();
+    const context = recordingContext();
 
     // Act
     const code = await main(argv, context);

@@ -2,10 +2,9 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './support';
 
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(REPO_ROOT, 'functions', 'cli', 'bin', 'vpc-guard.mjs');
 const FIXTURES = 'test/fixtures/cli';
 const NOW = ['--now', '2026-11-20T10:00:00Z'];

@@ -22,6 +22,7 @@ import {
   loadEvent,
   mocks,
   resetMocks,
+  runCapturingFailure,
   type HarnessOptions,
 } from './support/harness';
 
@@ -550,20 +551,13 @@ describe('api-event: failures', () => {
     const harness = new FunctionHarness({
       account: { failOn: [{ operation: 'DescribeVpcEndpoints', code: 'UnauthorizedOperation' }] },
     });
-    const output = captureOutput();
 
     // Act
-    let error: unknown;
-    try {
-      await asRaw(createApiEventHandler(harness.deps))(
-        loadEvent('api-event/create-route.json'),
-        harness.context(),
-      );
-    } catch (caught) {
-      error = caught;
-    } finally {
-      output.restore();
-    }
+    const { error, output } = await runCapturingFailure(
+      createApiEventHandler(harness.deps),
+      loadEvent('api-event/create-route.json'),
+      harness.context(),
+    );
 
     // Assess
     expect(error).toBeInstanceOf(PipelineError);

@@ -147,7 +147,9 @@ function mutate(
         holder[found.key] = structuredClone(mutation.value);
         break;
       case 'retype':
-        holder[found.key] = RETYPED[mutation.cut % RETYPED.length]!;
+        // A copy too: a later mutation may write into the inserted [] or {}, and RETYPED must stay
+        // as it is (an [] given itself as an element made every later run recurse forever).
+        holder[found.key] = structuredClone(RETYPED[mutation.cut % RETYPED.length]!);
         break;
       case 'truncate':
         if (typeof current === 'string')

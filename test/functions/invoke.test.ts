@@ -1,12 +1,11 @@
 import 'aws-sdk-client-mock-vitest/extend';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { PutEvaluationsCommand } from '@aws-sdk/client-config-service';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { regionOfEvent } from '../../functions/cli/commands/invoke';
-import type { CliContext } from '../../functions/cli/context';
 import { main } from '../../functions/cli/main';
+import { REPO_ROOT, recordingContext } from '../cli/support';
 import { loadEvent, mocks, resetMocks } from './support/harness';
 
 /**
@@ -15,7 +14,6 @@ import { loadEvent, mocks, resetMocks } from './support/harness';
  * so each test uses a different function.
  */
 
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const EVENTS = 'test/fixtures/events';
 
 afterEach(() => {
@@ -24,23 +22,9 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
-function cliContext(): CliContext & { stdout: string[]; stderr: string[] } {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  return {
-    stdout,
-    stderr,
-    printer: {
-      out: (text) => stdout.push(text),
-      err: (text) => stderr.push(text),
-      stdoutIsTerminal: false,
-    },
-    cwd: REPO_ROOT,
-    repoRoot: REPO_ROOT,
-    env: process.env,
-    version: '9.9.9',
-    now: () => new Date('2026-11-20T10:00:00Z'),
-  };
+/** `vpc-guard invoke FUNCTION --event EVENT` with the test policy. */
+function withPolicy(functionName: string, event: string): string[] {
+  return ['invoke', functionName, '--event', event, '--policy', `${EVENTS}/policy.yaml`];
 }
 
 /**
@@ -59,20 +43,16 @@ describe('vpc-guard invoke', () => {
     // Prepare: the VPC left the rule's scope, so only Config is called.
     environment({ AWS_REGION: 'us-east-1' });
     mocks.config.on(PutEvaluationsCommand).resolves({ FailedEvaluations: [] });
-    const context = cliContext();
+    const context = recordingContext({ env: process.env });
     const event = loadEvent('config-rule/vpc-change.json');
     event['eventLeftScope'] = true;
     const path = `${REPO_ROOT}/node_modules/.vg-invoke-event.json`;
-    const { writeFileSync, rmSync } = await import('node:fs');
     writeFileSync(path, JSON.stringify(event));
 
     // Act
     let code: number;
     try {
-      code = await main(
-        ['invoke', 'config-rule', '--event', path, '--policy', `${EVENTS}/policy.yaml`],
-        context,
-      );
+      code = await main(withPolicy('config-rule', path), context);
     } finally {
       rmSync(path, { force: true });
     }
@@ -105,7 +85,7 @@ describe('vpc-guard invoke', () => {
       posted.push(init?.body as string);
       return Promise.resolve(new Response('ok'));
     });
-    const context = cliContext();
+    const context = recordingContext({ env: process.env });
 
     // Act
     const code = await main(
@@ -129,18 +109,11 @@ describe('vpc-guard invoke', () => {
   it('exits 2 naming the missing variable when the environment is incomplete', async () => {
     // Prepare: api-event needs FINDINGS_TABLE, TOPIC_ARN and OWN_ROLE_ARNS.
     environment({ AWS_REGION: 'us-east-1', FINDINGS_TABLE: 'vpc-guard-findings' });
-    const context = cliContext();
+    const context = recordingContext({ env: process.env });
 
     // Act
     const code = await main(
-      [
-        'invoke',
-        'api-event',
-        '--event',
-        `${EVENTS}/api-event/create-route.json`,
-        '--policy',
-        `${EVENTS}/policy.yaml`,
-      ],
+      withPolicy('api-event', `${EVENTS}/api-event/create-route.json`),
       context,
     );
 
@@ -158,20 +131,10 @@ describe('vpc-guard invoke', () => {
       FINDINGS_TABLE: 'vpc-guard-findings',
       TOPIC_ARN: 'arn:aws:sns:us-east-1:111111111111:vpc-guard-findings',
     });
-    const context = cliContext();
+    const context = recordingContext({ env: process.env });
 
     // Act: a CloudTrail event is not a schedule.
-    const code = await main(
-      [
-        'invoke',
-        'sweep',
-        '--event',
-        `${EVENTS}/api-event/create-route.json`,
-        '--policy',
-        `${EVENTS}/policy.yaml`,
-      ],
-      context,
-    );
+    const code = await main(withPolicy('sweep', `${EVENTS}/api-event/create-route.json`), context);
 
     // Assess
     expect(code).toBe(2);
@@ -203,7 +166,7 @@ describe('vpc-guard invoke', () => {
     [['invoke', 'sweep'], /required option '-e, --event <file>' not specified/],
   ])('exits 2 on bad usage: %j', async (argv, message) => {
     // Prepare
-    const context = cliContext();
+    const context = recordingContext({ env: process.env });
 
     // Act
     const code = await main(argv, context);

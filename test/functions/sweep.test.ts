@@ -17,6 +17,7 @@ import {
   loadEvent,
   mocks,
   resetMocks,
+  runCapturingFailure,
   smallAccount,
   type HarnessOptions,
 } from './support/harness';
@@ -81,20 +82,13 @@ describe('sweep', () => {
       },
     });
     const addMetric = vi.spyOn(metrics, 'addMetric');
-    const output = captureOutput();
 
     // Act
-    let error: unknown;
-    try {
-      await asRaw(createSweepHandler(harness.deps))(
-        loadEvent('sweep/scheduled-event.json'),
-        harness.context(),
-      );
-    } catch (caught) {
-      error = caught;
-    } finally {
-      output.restore();
-    }
+    const { error, output } = await runCapturingFailure(
+      createSweepHandler(harness.deps),
+      loadEvent('sweep/scheduled-event.json'),
+      harness.context(),
+    );
 
     // Assess
     expect(error).toBeInstanceOf(PipelineError);

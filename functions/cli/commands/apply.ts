@@ -114,6 +114,23 @@ export function checkPlanAgainstPolicy(
 }
 
 /**
+ * Creates the records directory (`--records`, relative to the working directory) and returns its
+ * absolute path; one that cannot be created is bad input.
+ */
+export async function createRecordsDir(records: string, context: CliContext): Promise<string> {
+  const recordsDir = resolve(context.cwd, records);
+  try {
+    await mkdir(recordsDir, { recursive: true });
+  } catch (error) {
+    throw new CliInputError(
+      `${records}: cannot create the records directory (${(error as Error).message})`,
+      { cause: error },
+    );
+  }
+  return recordsDir;
+}
+
+/**
  * Writes a run's record to the records directory and prints its summary and path. The changes are
  * made by then, so a record that cannot be written goes to stderr whole rather than being lost.
  * Returns false when the file could not be written.
@@ -226,16 +243,8 @@ export async function runApply(
   }
   const policy = await loadInput(() => loadGuardPolicy(policyPath));
   const now = options.now ?? context.now();
-  const recordsDir = resolve(context.cwd, options.records);
   // Before anything is changed: a run whose record cannot be written must not start.
-  try {
-    await mkdir(recordsDir, { recursive: true });
-  } catch (error) {
-    throw new CliInputError(
-      `${options.records}: cannot create the records directory (${(error as Error).message})`,
-      { cause: error },
-    );
-  }
+  const recordsDir = await createRecordsDir(options.records, context);
 
   let plan: RemediationPlan;
   let session: LiveSession | undefined;

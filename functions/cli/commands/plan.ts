@@ -24,7 +24,7 @@ import {
   type LiveSession,
   type LiveSourceOptions,
 } from '../source';
-import { loadInput, loadSnapshots, parseNow, policyPathOf } from './scan';
+import { collectRepeated, loadInput, loadSnapshots, parseNow, policyPathOf } from './scan';
 
 /** The formats `vpc-guard plan` prints. */
 export const PLAN_FORMATS = ['diff', 'json'] as const;
@@ -129,10 +129,6 @@ export async function runPlan(
   return build.plan.totals.actions > 0 || build.failures.length > 0
     ? EXIT_CODES.nonCompliant
     : EXIT_CODES.ok;
-}
-
-function collectRepeated(value: string, previous: readonly string[] | undefined): string[] {
-  return [...(previous ?? []), value];
 }
 
 /** Adds `vpc-guard plan` to the program. */

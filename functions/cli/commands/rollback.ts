@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import {
   RollbackRefusedError,
@@ -13,7 +12,7 @@ import { Option, type Command } from 'commander';
 import { CliInputError, EXIT_CODES, type CliContext, type ExitCode } from '../context';
 import { createProcessDependencies, type CliDependencies } from '../dependencies';
 import { addLiveSourceOptions, resolveLiveSession, type LiveSourceOptions } from '../source';
-import { DEFAULT_RECORDS_DIR, writeRunRecord } from './apply';
+import { DEFAULT_RECORDS_DIR, createRecordsDir, writeRunRecord } from './apply';
 import { useColor } from './plan';
 import { loadInput } from './scan';
 
@@ -88,15 +87,7 @@ export async function runRollback(
     );
     return EXIT_CODES.ok;
   }
-  const recordsDir = resolve(context.cwd, options.records);
-  try {
-    await mkdir(recordsDir, { recursive: true });
-  } catch (error) {
-    throw new CliInputError(
-      `${options.records}: cannot create the records directory (${(error as Error).message})`,
-      { cause: error },
-    );
-  }
+  const recordsDir = await createRecordsDir(options.records, context);
   const regions = [...new Set(runnable.map((step) => step.region))];
   const session = await resolveLiveSession(
     { ...options, regions: { kind: 'list', regions } },

@@ -40,7 +40,8 @@ export interface ScanOptions extends LiveSourceOptions {
   readonly now?: Date;
 }
 
-function collect(value: string, previous: readonly string[] | undefined): string[] {
+/** Commander's parser for an option given several times: each value is appended. */
+export function collectRepeated(value: string, previous: readonly string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
@@ -210,7 +211,7 @@ export function registerScanCommand(
         '-s, --snapshot <file>',
         'snapshot file: JSON, one snapshot or an array of them; repeat for several files ' +
           '(default: examples/demo-account.json)',
-      ).argParser(collect),
+      ).argParser(collectRepeated),
     )
     .addOption(
       new Option(

@@ -42,7 +42,8 @@ export interface CollectOptions {
   readonly now?: () => Date;
 }
 
-async function all<P, T>(
+/** Every item of a paginated describe, in page order: `pick` reads one page's list. */
+export async function collectPages<P, T>(
   pages: AsyncIterable<P>,
   pick: (page: P) => readonly T[] | undefined,
 ): Promise<T[]> {
@@ -164,32 +165,32 @@ export async function collectNetworkSnapshot(options: CollectOptions): Promise<N
     addresses,
     dns,
   ] = await Promise.all([
-    all(paginateDescribeVpcs(page, { Filters: scope }), (p) => p.Vpcs),
-    all(paginateDescribeSubnets(page, { Filters: scope }), (p) => p.Subnets),
-    all(
+    collectPages(paginateDescribeVpcs(page, { Filters: scope }), (p) => p.Vpcs),
+    collectPages(paginateDescribeSubnets(page, { Filters: scope }), (p) => p.Subnets),
+    collectPages(
       paginateDescribeRouteTables({ ...page, pageSize: 100 }, { Filters: scope }),
       (p) => p.RouteTables,
     ),
-    all(
+    collectPages(
       paginateDescribeNatGateways(page, {
         Filter: [...scope, { Name: 'state', Values: NAT_STATES }],
       }),
       (p) => p.NatGateways,
     ),
-    all(
+    collectPages(
       paginateDescribeInternetGateways(page, {
         Filters: scoped ? [{ Name: 'attachment.vpc-id', Values: [...vpcIds] }] : [],
       }),
       (p) => p.InternetGateways,
     ),
     // No vpc filter exists for egress-only gateways: read them all, keep the attached ones below.
-    all(
+    collectPages(
       paginateDescribeEgressOnlyInternetGateways({ ...page, pageSize: 255 }, {}),
       (p) => p.EgressOnlyInternetGateways,
     ),
-    all(paginateDescribeVpcEndpoints(page, { Filters: scope }), (p) => p.VpcEndpoints),
+    collectPages(paginateDescribeVpcEndpoints(page, { Filters: scope }), (p) => p.VpcEndpoints),
     // Scoped: every group of the VPCs. Region-wide: only the managed ones (endpoint groups below).
-    all(
+    collectPages(
       paginateDescribeSecurityGroups(page, {
         Filters: scoped ? scope : [{ Name: `tag:${MANAGED_GROUP_TAG}`, Values: ['true'] }],
       }),
@@ -342,7 +343,7 @@ async function readGroupsById(ec2: EC2Client, groupIds: readonly string[]) {
   }
   const groups = await Promise.all(
     batches.map((batch) =>
-      all(
+      collectPages(
         paginateDescribeSecurityGroups(
           { client: ec2, pageSize: 1000 },
           { Filters: [{ Name: 'group-id', Values: batch }] },

@@ -294,3 +294,26 @@ export function captureOutput(): CapturedOutput {
     },
   };
 }
+
+/** How a handler run ended: what it returned or threw, and what it wrote meanwhile. */
+export interface CapturedRun {
+  readonly result?: unknown;
+  readonly error?: unknown;
+  readonly output: CapturedOutput;
+}
+
+/** Runs a handler on a raw event with its output captured; a failure is returned, not thrown. */
+export async function runCapturingFailure(
+  handler: object,
+  event: unknown,
+  context: Context,
+): Promise<CapturedRun> {
+  const output = captureOutput();
+  try {
+    return { result: await asRaw(handler)(event, context), output };
+  } catch (error) {
+    return { error, output };
+  } finally {
+    output.restore();
+  }
+}
