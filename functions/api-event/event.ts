@@ -1,9 +1,15 @@
 import { VPC_RESOURCE_TYPE, VpcGuardError, describeAwsError } from '@vpc-guard/shared';
 import type { Dependencies } from '../runtime/dependencies';
+import {
+  accountOfArn,
+  bindEventAccount,
+  recordRejection,
+  type AccountField,
+} from '../runtime/event-account';
 import { METRIC, countMetric, logger } from '../runtime/observability';
 import { runPipeline, type PipelineReport, type Decision } from '../runtime/pipeline';
 import type { Ec2IdKind } from '../runtime/resource-ids';
-import { lookUpVpcs, ownIdentityMatch, vpcReferences } from './resolve';
+import { lookUpVpcs, lookupKindOf, ownIdentityMatch, vpcReferences } from './resolve';
 import type { ApiEvent, ComplianceChangeEvent, CloudTrailEvent } from './schema';
 
 /**
@@ -17,8 +23,11 @@ export const EVENT_CLAIM_TTL_SECONDS = 86_400;
 
 /** What the function did with an event. */
 export interface ApiEventResult {
-  /** `ignored`: not vpc-guard's business (or its own change); `duplicate`: a replay, nothing done. */
-  readonly status: 'handled' | 'ignored' | 'duplicate';
+  /**
+   * `ignored`: not vpc-guard's business (or its own change); `duplicate`: a replay, nothing done;
+   * `rejected`: about an account this function may not act on (or its account fields disagree).
+   */
+  readonly status: 'handled' | 'ignored' | 'duplicate' | 'rejected';
   readonly reason: string | null;
   readonly eventId: string;
   /** The CloudTrail event name, or `Config Rules Compliance Change`. */
@@ -36,15 +45,6 @@ export interface ApiEventOptions {
   /** Called when the decision is made (the latency benchmark). */
   readonly onDecision?: (decision: Decision) => void;
 }
-
-/** Compliance changes of these resource types are mapped to their VPC by describing the resource. */
-const COMPLIANCE_LOOKUPS: Readonly<Record<string, Ec2IdKind>> = {
-  'AWS::EC2::Subnet': 'subnet',
-  'AWS::EC2::RouteTable': 'routeTable',
-  'AWS::EC2::NatGateway': 'natGateway',
-  'AWS::EC2::InternetGateway': 'internetGateway',
-  'AWS::EC2::VPCEndpoint': 'vpcEndpoint',
-};
 
 interface Target {
   readonly accountId: string;
@@ -105,10 +105,32 @@ function complianceTarget(event: ComplianceChangeEvent, deps: Dependencies): Tar
   };
   if (detail.resourceType === VPC_RESOURCE_TYPE)
     return { ...base, vpcIds: [detail.resourceId], lookups: {} };
-  const kind = COMPLIANCE_LOOKUPS[detail.resourceType];
+  const kind = lookupKindOf(detail.resourceType);
   if (kind === undefined)
     return `${detail.resourceType} is not a resource type vpc-guard maps to a VPC`;
   return { ...base, vpcIds: [], lookups: { [kind]: [detail.resourceId] } };
+}
+
+/** Every account an event names: all must agree, and be one this function may act on. */
+function accountFields(event: ApiEvent): AccountField[] {
+  const fields: AccountField[] = [{ field: 'account', accountId: event.account }];
+  if (event['detail-type'] === 'AWS API Call via CloudTrail') {
+    const detail = event.detail;
+    fields.push({ field: 'detail.recipientAccountId', accountId: detail.recipientAccountId });
+    if (detail.userIdentity.accountId !== undefined) {
+      fields.push({
+        field: 'detail.userIdentity.accountId',
+        accountId: detail.userIdentity.accountId,
+      });
+    }
+    return fields;
+  }
+  const detail = event.detail;
+  fields.push({ field: 'detail.awsAccountId', accountId: detail.awsAccountId });
+  const ruleAccount = accountOfArn(detail.configRuleARN);
+  if (ruleAccount !== undefined)
+    fields.push({ field: 'detail.configRuleARN', accountId: ruleAccount });
+  return fields;
 }
 
 /** The event could not be processed; its claim was released so a retry processes it. */
@@ -132,10 +154,31 @@ export async function handleApiEvent(
   deps: Dependencies,
   options: ApiEventOptions,
 ): Promise<ApiEventResult> {
-  const target =
+  // Bound first: an event about an account this function may not act on causes no AWS call at all.
+  const fields = accountFields(event);
+  const binding = await bindEventAccount(deps, fields);
+  if (binding.kind === 'rejected') {
+    recordRejection(event.id, binding, fields);
+    return {
+      status: 'rejected',
+      reason: binding.message,
+      eventId: event.id,
+      event:
+        event['detail-type'] === 'AWS API Call via CloudTrail'
+          ? event.detail.eventName
+          : event['detail-type'],
+      accountId: binding.accountId,
+      region: event.detail.awsRegion,
+      vpcIds: [],
+      report: null,
+    };
+  }
+  const found =
     event['detail-type'] === 'AWS API Call via CloudTrail'
       ? cloudTrailTarget(event, deps)
       : complianceTarget(event, deps);
+  // The account acted on is the one the binding established, whatever field the target came from.
+  const target = typeof found === 'string' ? found : { ...found, accountId: binding.accountId };
   if (typeof target === 'string') {
     const where =
       event['detail-type'] === 'AWS API Call via CloudTrail'

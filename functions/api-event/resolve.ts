@@ -14,34 +14,107 @@ import { VPC_SOURCES, type CloudTrailDetail, type UserIdentity } from './schema'
  * From an event to the VPCs it touched, and whether vpc-guard itself made the change.
  */
 
-/** Turns an ARN pattern with `*` wildcards into an anchored regular expression. */
-function patternRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${escaped}$`);
+/** An ARN in its parts: `arn:partition:service:region:account:resource`, the resource split on `/`. */
+interface ArnParts {
+  readonly partition: string;
+  readonly service: string;
+  readonly region: string;
+  readonly account: string;
+  /** `role/path/name` -> `['role', 'path', 'name']`. */
+  readonly resource: readonly string[];
+}
+
+/**
+ * Splits an ARN into its parts, or undefined when it is not one. The resource keeps every `:` it
+ * holds, so `user/a:role/X` stays a user's resource and can never pass for a role.
+ */
+function parseArn(arn: string): ArnParts | undefined {
+  const parts = arn.split(':');
+  if (parts.length < 6 || parts[0] !== 'arn') return undefined;
+  const [, partition = '', service = '', region = '', account = ''] = parts;
+  const resource = parts.slice(5).join(':');
+  if (resource === '') return undefined;
+  return { partition, service, region, account, resource: resource.split('/') };
+}
+
+/** One segment of a pattern: `*` stands for any run of characters within that segment only. */
+function segmentMatches(pattern: string, value: string): boolean {
+  if (!pattern.includes('*')) return pattern === value;
+  const expression = pattern
+    .split('*')
+    .map((piece) => piece.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+    .join('[^:/]*');
+  return new RegExp(`^${expression}$`).test(value);
+}
+
+/**
+ * True when `arn` is an IAM role (or a session of one) that `pattern` names: partition, service,
+ * region, account, and every segment of `role/path/name` matched one for one (the path and the name are anchored; a `*` never
+ * crosses a `:` or a `/`).
+ */
+function roleArnMatches(pattern: ArnParts, arn: ArnParts): boolean {
+  const kind = arn.resource[0];
+  return (
+    ((kind === 'role' && arn.service === 'iam') ||
+      (kind === 'assumed-role' && arn.service === 'sts')) &&
+    arn.region === '' &&
+    arn.resource.every((segment) => !segment.includes(':')) &&
+    pattern.resource.length === arn.resource.length &&
+    segmentMatches(pattern.partition, arn.partition) &&
+    segmentMatches(pattern.service, arn.service) &&
+    segmentMatches(pattern.region, arn.region) &&
+    segmentMatches(pattern.account, arn.account) &&
+    pattern.resource.every((segment, index) => segmentMatches(segment, arn.resource[index]!))
+  );
 }
 
 /** `arn:aws:sts::1:assumed-role/Name/session` -> `arn:aws:iam::1:role/Name` (the path is not in it). */
 function roleOfAssumedRole(arn: string): string | undefined {
-  const match = /^arn:([\w-]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(arn);
-  return match ? `arn:${match[1]}:iam::${match[2]}:role/${match[3]}` : undefined;
+  const parts = parseArn(arn);
+  if (parts?.service !== 'sts' || parts.region !== '' || parts.resource.length !== 3)
+    return undefined;
+  const [kind, name = ''] = parts.resource;
+  if (kind !== 'assumed-role' || name === '' || !/^\d{12}$/.test(parts.account)) return undefined;
+  return `arn:${parts.partition}:iam::${parts.account}:role/${name}`;
 }
 
 /**
- * The identity's role or assumed-role ARN when it matches one of vpc-guard's own (`patterns`, `*` as
- * wildcard), so that the function ignores the changes it made itself (no remediation loop). The
- * session issuer's ARN is checked first: it carries the role's path.
+ * The role ARN of the identity when it matches one of vpc-guard's own (`patterns`, `*` standing for
+ * part of one ARN segment), so that the function ignores the changes it made itself (no remediation
+ * loop). Only role sessions count: the session issuer's ARN first (it carries the role's path), then
+ * the assumed-role ARN. An IAM user, whatever its name, is never taken for vpc-guard.
  */
 export function ownIdentityMatch(
   identity: UserIdentity,
   patterns: readonly string[],
 ): string | undefined {
+  const issuer = identity.sessionContext?.sessionIssuer;
   const candidates = [
-    identity.sessionContext?.sessionIssuer?.arn,
-    identity.arn,
+    issuer?.type === undefined || issuer.type === 'Role' ? issuer?.arn : undefined,
     identity.arn ? roleOfAssumedRole(identity.arn) : undefined,
+    identity.type === 'AssumedRole' ? identity.arn : undefined,
   ].filter((arn): arn is string => typeof arn === 'string' && arn !== '');
-  const expressions = patterns.map(patternRegExp);
-  return candidates.find((arn) => expressions.some((expression) => expression.test(arn)));
+  const parsedPatterns = patterns
+    .map(parseArn)
+    .filter((pattern): pattern is ArnParts => pattern !== undefined);
+  return candidates.find((arn) => {
+    const parts = parseArn(arn);
+    return parts !== undefined && parsedPatterns.some((pattern) => roleArnMatches(pattern, parts));
+  });
+}
+
+/** Resource types whose changes are mapped to their VPC by describing the resource. */
+const LOOKUP_KINDS: ReadonlyMap<string, Ec2IdKind> = new Map([
+  ['AWS::EC2::Subnet', 'subnet'],
+  ['AWS::EC2::RouteTable', 'routeTable'],
+  ['AWS::EC2::NatGateway', 'natGateway'],
+  ['AWS::EC2::InternetGateway', 'internetGateway'],
+  ['AWS::EC2::VPCEndpoint', 'vpcEndpoint'],
+]);
+
+/** The EC2 id kind to describe for a Config resource type, or undefined for a type not mapped. */
+export function lookupKindOf(resourceType: string): Ec2IdKind | undefined {
+  return LOOKUP_KINDS.get(resourceType);
 }
 
 /** What a CloudTrail record says about its VPCs: named outright, or to be looked up by resource. */

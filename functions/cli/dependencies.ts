@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
@@ -7,6 +8,7 @@ import {
   assumeRoleCredentials,
   createEc2Client,
   createOrganizationsClient,
+  createRecordKmsClient,
   createStsClient,
   type AssumeRoleOptions,
   type AwsTarget,
@@ -43,6 +45,11 @@ export interface CliDependencies {
    * second) per account-region
    */
   readonly endpointLimiter?: () => RateLimiterRegistry;
+  /**
+   * The KMS client for a record key (`--record-key`). @default - one in the key ARN's region, else
+   * the SDK's default region
+   */
+  readonly kms?: (keyId: string) => KMSClient;
 }
 
 /** Stdin of this process as a {@link Terminal}; it is only read when a command asks. */
@@ -76,5 +83,6 @@ export function createProcessDependencies(): CliDependencies {
     organizations: createOrganizationsClient,
     assumeRole: assumeRoleCredentials,
     terminal: createProcessTerminal(),
+    kms: (keyId) => createRecordKmsClient(keyId),
   };
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { InputValidationError } from '@vpc-guard/shared';
+import { ConfigurationError, InputValidationError } from '@vpc-guard/shared';
 import { Command, CommanderError } from 'commander';
 import { registerApplyCommand } from './commands/apply';
 import { registerCollectCommand } from './commands/collect';
@@ -11,7 +11,7 @@ import { registerRollbackCommand } from './commands/rollback';
 import { registerScanCommand } from './commands/scan';
 import { CliInputError, EXIT_CODES, type CliContext, type ExitCode } from './context';
 import type { CliDependencies } from './dependencies';
-import { createProcessPrinter } from './printer';
+import { createProcessPrinter, withEscapedMessages } from './printer';
 
 const ERROR_PREFIX = 'vpc-guard: error: ';
 
@@ -93,9 +93,10 @@ function describeUnexpected(error: unknown, debug: boolean): string {
  */
 export async function main(
   argv: readonly string[],
-  context: CliContext = createProcessContext(),
+  givenContext: CliContext = createProcessContext(),
   deps?: CliDependencies,
 ): Promise<ExitCode> {
+  const context = { ...givenContext, printer: withEscapedMessages(givenContext.printer) };
   let exitCode: ExitCode = EXIT_CODES.ok;
   const program = createProgram(
     context,
@@ -114,6 +115,11 @@ export async function main(
     }
     if (error instanceof InputValidationError || error instanceof CliInputError) {
       context.printer.err(`${ERROR_PREFIX}${error.message}\n`);
+      return EXIT_CODES.usage;
+    }
+    if (error instanceof ConfigurationError) {
+      // A setting to fix (a secret, a parameter), not a bug: bad input, named.
+      context.printer.err(`vpc-guard: configuration error (${error.name}): ${error.message}\n`);
       return EXIT_CODES.usage;
     }
     context.printer.err(describeUnexpected(error, context.env['VPC_GUARD_DEBUG'] === '1'));

@@ -1,3 +1,5 @@
+import { escapeControlCharacters } from '@vpc-guard/shared';
+
 /**
  * The CLI's only door to the terminal: everything vpc-guard prints goes through a {@link Printer}, so
  * that reports reach stdout untouched (pipe-safe for json and sarif) and messages go to stderr.
@@ -27,5 +29,18 @@ export function createProcessPrinter(): Printer {
       process.stderr.write(text);
     },
     stdoutIsTerminal: process.stdout.isTTY === true,
+  };
+}
+
+/**
+ * The printer commands get: messages on stderr quote file contents, AWS answers and error texts, so
+ * their control characters are shown (`\x1b`), keeping line breaks; a value cannot clear the screen or
+ * rewrite a line above. Reports on stdout are untouched here: each renderer escapes for its format.
+ */
+export function withEscapedMessages(printer: Printer): Printer {
+  return {
+    out: (text) => printer.out(text),
+    err: (text) => printer.err(escapeControlCharacters(text, { keepNewlines: true })),
+    stdoutIsTerminal: printer.stdoutIsTerminal,
   };
 }

@@ -2,11 +2,14 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import {
   DEFAULT_ACCOUNT_CONCURRENCY,
+  EXTRA_REGIONS_VARIABLE,
   InputValidationError,
+  REGION_PATTERN,
   collectEstate,
   describeAwsError,
   evaluate,
   getCallerIdentity,
+  isKnownRegion,
   listOrganizationAccounts,
   memberRoleArn,
   parseAccountList,
@@ -139,9 +142,52 @@ export interface LiveSession {
   readonly ec2ForTarget: (target: AwsTarget) => EC2Client;
 }
 
-function envRegion(context: CliContext): string | undefined {
-  const value = context.env['AWS_REGION'] ?? context.env['AWS_DEFAULT_REGION'];
-  return value === undefined || value === '' ? undefined : value;
+/** The region of the environment (AWS_REGION, else AWS_DEFAULT_REGION) and the variable it came from. */
+function envRegion(context: CliContext): { region: string; variable: string } | undefined {
+  for (const variable of ['AWS_REGION', 'AWS_DEFAULT_REGION']) {
+    const region = context.env[variable];
+    if (region !== undefined && region !== '') return { region, variable };
+  }
+  return undefined;
+}
+
+/** The regions {@link EXTRA_REGIONS_VARIABLE} adds to the known ones, each of a region's shape. */
+function extraRegions(context: CliContext): string[] {
+  const value = context.env[EXTRA_REGIONS_VARIABLE];
+  if (value === undefined || value.trim() === '') return [];
+  const selection = parseRegionSelection(value, EXTRA_REGIONS_VARIABLE);
+  return selection.kind === 'list' ? [...selection.regions] : [];
+}
+
+/**
+ * Refuses, before any AWS call, a region AWS does not offer: one of the wrong shape, or of the right
+ * shape that no partition lists (`us-east-9`). A region opened after this release is accepted once
+ * named in {@link EXTRA_REGIONS_VARIABLE}.
+ */
+function checkRegions(regions: readonly string[], source: string, context: CliContext): void {
+  const extra = extraRegions(context);
+  const shapeless = regions.filter((region) => !REGION_PATTERN.test(region));
+  if (shapeless.length > 0) {
+    throw new InputValidationError(source, [
+      {
+        path: '',
+        message: `expected an AWS region such as "us-east-1", got ${shapeless.map((r) => JSON.stringify(r)).join(', ')}`,
+      },
+    ]);
+  }
+  const unknown = regions.filter((region) => !isKnownRegion(region, extra));
+  if (unknown.length > 0) {
+    throw new InputValidationError(source, [
+      {
+        path: '',
+        message:
+          `${unknown.join(', ')}: not ${unknown.length === 1 ? 'a region' : 'regions'} AWS offers ` +
+          '(check the spelling: `aws ec2 describe-regions --all-regions` lists them); a region AWS ' +
+          `opened after this release of vpc-guard is accepted once named in ${EXTRA_REGIONS_VARIABLE} ` +
+          `(comma-separated, e.g. ${EXTRA_REGIONS_VARIABLE}=${unknown[0]})`,
+      },
+    ]);
+  }
 }
 
 /**
@@ -164,7 +210,13 @@ export async function resolveLiveSession(
       "--org reads every account of the organization through a role: give --role-arn 'arn:aws:iam::{accountId}:role/VpcGuardMember'",
     );
   }
-  const fallbackRegion = envRegion(context);
+  // Every region is checked before the first AWS call: a typo is bad input, not an SDK error later.
+  const fromEnvironment = envRegion(context);
+  if (fromEnvironment !== undefined) {
+    checkRegions([fromEnvironment.region], fromEnvironment.variable, context);
+  }
+  if (options.regions?.kind === 'list') checkRegions(options.regions.regions, '--regions', context);
+  const fallbackRegion = fromEnvironment?.region;
   const regions: RegionSelection | undefined =
     options.regions ??
     (fallbackRegion === undefined ? undefined : { kind: 'list', regions: [fallbackRegion] });

@@ -9,9 +9,18 @@ import {
   InputValidationError,
   VPC_RESOURCE_TYPE,
   configAnnotation,
+  describeAwsError,
+  profileNamed,
   type GuardPolicy,
 } from '@vpc-guard/shared';
+import { lookUpVpcs, lookupKindOf } from '../api-event/resolve';
 import type { Dependencies } from '../runtime/dependencies';
+import {
+  accountOfArn,
+  bindEventAccount,
+  recordRejection,
+  type AccountField,
+} from '../runtime/event-account';
 import { logger } from '../runtime/observability';
 import { putEvaluationsOnly, runPipeline, type PipelineReport } from '../runtime/pipeline';
 import { EC2_ID_KINDS, findIds } from '../runtime/resource-ids';
@@ -32,6 +41,10 @@ import {
 
 /** What the rule did with one event. */
 export interface ConfigRuleResult {
+  /** `rejected`: for an account this function may not act on; nothing was read or reported. */
+  readonly status: 'evaluated' | 'rejected';
+  /** Why it was rejected; null when evaluated. */
+  readonly reason: string | null;
   readonly messageType: ConfigRuleEvent['invokingEvent']['messageType'];
   /** The configuration item's resource, for change notifications. */
   readonly resource: { readonly type: string; readonly id: string } | null;
@@ -64,7 +77,7 @@ const PROFILE_OVERRIDE_TAG = 'vpc-guard:config-rule-profile-override';
  * @throws InputValidationError when the policy has no such profile.
  */
 export function withProfileOverride(policy: GuardPolicy, profile: string): GuardPolicy {
-  if (!(profile in policy.profiles)) {
+  if (profileNamed(policy, profile) === undefined) {
     throw new InputValidationError('ruleParameters', [
       {
         path: 'profile',
@@ -112,11 +125,27 @@ function notApplicable(item: ItemView, reason: string): ConfigEvaluation {
   };
 }
 
-/** Reads an oversized notification's item (its latest version) with GetResourceConfigHistory. */
+/** What an oversized notification carries of its item: the resource, its status and capture time. */
+function summaryView(summary: ConfigurationItemSummary): ItemView {
+  return {
+    resourceType: summary.resourceType,
+    resourceId: summary.resourceId,
+    status: summary.configurationItemStatus,
+    captureTime: new Date(summary.configurationItemCaptureTime),
+    configuration: null,
+    relationships: [],
+    diff: null,
+  };
+}
+
+/**
+ * Reads an oversized notification's item (its latest version) with GetResourceConfigHistory;
+ * undefined when the history holds none.
+ */
 async function fetchItem(
   client: ConfigServiceClient,
   summary: ConfigurationItemSummary,
-): Promise<ItemView> {
+): Promise<ItemView | undefined> {
   const output = await client.send(
     new GetResourceConfigHistoryCommand({
       resourceType: summary.resourceType as ResourceType,
@@ -125,6 +154,7 @@ async function fetchItem(
     }),
   );
   const item = output.configurationItems?.[0];
+  if (item === undefined) return undefined;
   let configuration: unknown = null;
   if (item?.configuration) {
     try {
@@ -137,15 +167,86 @@ async function fetchItem(
   return {
     resourceType: summary.resourceType,
     resourceId: summary.resourceId,
-    status: item?.configurationItemStatus ?? summary.configurationItemStatus,
+    status: item.configurationItemStatus ?? summary.configurationItemStatus,
     captureTime: new Date(summary.configurationItemCaptureTime),
     configuration,
-    relationships: (item?.relationships ?? []).map((r) => ({
+    relationships: (item.relationships ?? []).map((r) => ({
       resourceType: r.resourceType ?? null,
       resourceId: r.resourceId ?? null,
     })),
     diff: null,
   };
+}
+
+/** An oversized notification's item, and its VPCs when they had to be found by describing it. */
+interface OversizedItem {
+  readonly item: ItemView;
+  /** From describing the resource (history unreadable); undefined: from the item itself. */
+  readonly vpcIds?: readonly string[];
+  /** Why neither the history nor EC2 could say which VPC the resource is in. */
+  readonly unresolved?: string;
+}
+
+/**
+ * An oversized notification's item: from the configuration history, or, when that cannot be read
+ * (or holds nothing), from what the notification carries: the resource id, described in EC2 to find
+ * its VPC. Never throws for an AWS failure: the rule then still answers, with the reason.
+ */
+async function readOversizedItem(
+  deps: Dependencies,
+  accountId: string,
+  region: string,
+  summary: ConfigurationItemSummary,
+): Promise<OversizedItem> {
+  let why = 'the configuration history holds no item for it';
+  try {
+    const item = await fetchItem(deps.configServiceFor(accountId, region), summary);
+    if (item !== undefined) return { item };
+  } catch (error) {
+    why = `the configuration history could not be read (${describeAwsError(error)})`;
+  }
+  logger.warn('oversized item: evaluated from the notification', {
+    resourceType: summary.resourceType,
+    resourceId: summary.resourceId,
+    why,
+  });
+  const item = summaryView(summary);
+  const kind = lookupKindOf(summary.resourceType);
+  if (item.resourceType === VPC_RESOURCE_TYPE || kind === undefined) return { item };
+  try {
+    const vpcIds = await lookUpVpcs(deps.ec2For(accountId, region), {
+      [kind]: [summary.resourceId],
+    });
+    return { item, vpcIds };
+  } catch (error) {
+    return {
+      item,
+      unresolved: `${why}, and describing ${summary.resourceId} failed (${describeAwsError(error)})`,
+    };
+  }
+}
+
+/** Every account a rule event names: all must agree, and be one this function may act on. */
+function accountFields(event: ConfigRuleEvent): AccountField[] {
+  const invoking = event.invokingEvent;
+  const itemAccount =
+    invoking.messageType === 'ConfigurationItemChangeNotification'
+      ? {
+          field: 'invokingEvent.configurationItem.awsAccountId',
+          accountId: invoking.configurationItem.awsAccountId,
+        }
+      : invoking.messageType === 'OversizedConfigurationItemChangeNotification'
+        ? {
+            field: 'invokingEvent.configurationItemSummary.awsAccountId',
+            accountId: invoking.configurationItemSummary.awsAccountId,
+          }
+        : { field: 'invokingEvent.awsAccountId', accountId: invoking.awsAccountId };
+  const ruleAccount = accountOfArn(event.configRuleArn);
+  return [
+    { field: 'accountId', accountId: event.accountId },
+    ...(ruleAccount === undefined ? [] : [{ field: 'configRuleArn', accountId: ruleAccount }]),
+    itemAccount,
+  ];
 }
 
 /** The VPCs this rule holds COMPLIANT or NON_COMPLIANT results for (every page). */
@@ -186,8 +287,22 @@ export async function evaluateConfigRuleEvent(
   invokedFunctionArn: string,
 ): Promise<ConfigRuleResult> {
   const { region } = ruleLocation(event);
-  const accountId = event.accountId;
   const invoking = event.invokingEvent;
+  // Bound first: an invocation for an account this function may not act on reads and reports nothing.
+  const fields = accountFields(event);
+  const binding = await bindEventAccount(deps, fields);
+  if (binding.kind === 'rejected') {
+    recordRejection(event.configRuleId ?? event.configRuleName, binding, fields);
+    return {
+      status: 'rejected',
+      reason: binding.message,
+      messageType: invoking.messageType,
+      resource: null,
+      vpcIds: [],
+      report: { trigger: 'config-rule', duplicate: false, targets: [], failures: [] },
+    };
+  }
+  const accountId = binding.accountId;
   // On every line this invocation logs (injectLambdaContext's resetKeys clears them afterwards).
   logger.appendKeys({ accountId, region, configRuleName: event.configRuleName });
   const common = {
@@ -210,9 +325,20 @@ export async function evaluateConfigRuleEvent(
         previouslyReported: () => listReportedVpcs(client, event.configRuleName),
       },
     });
-    return { messageType: invoking.messageType, resource: null, vpcIds: [], report };
+    return {
+      status: 'evaluated',
+      reason: null,
+      messageType: invoking.messageType,
+      resource: null,
+      vpcIds: [],
+      report,
+    };
   }
 
+  const oversized =
+    invoking.messageType === 'OversizedConfigurationItemChangeNotification'
+      ? await readOversizedItem(deps, accountId, region, invoking.configurationItemSummary)
+      : undefined;
   const item: ItemView =
     invoking.messageType === 'ConfigurationItemChangeNotification'
       ? {
@@ -224,12 +350,14 @@ export async function evaluateConfigRuleEvent(
           relationships: invoking.configurationItem.relationships ?? [],
           diff: invoking.configurationItemDiff ?? null,
         }
-      : await fetchItem(
-          deps.configServiceFor(accountId, region),
-          invoking.configurationItemSummary,
-        );
+      : oversized!.item;
   const resource = { type: item.resourceType, id: item.resourceId };
-  const onlyConfig = async (entries: ConfigEvaluation[], vpcIds: string[] = []) => ({
+  const onlyConfig = async (
+    entries: ConfigEvaluation[],
+    vpcIds: string[] = [],
+  ): Promise<ConfigRuleResult> => ({
+    status: 'evaluated',
+    reason: null,
     messageType: invoking.messageType,
     resource,
     vpcIds,
@@ -247,6 +375,9 @@ export async function evaluateConfigRuleEvent(
       notApplicable(item, `vpc-guard evaluates VPCs; ${item.resourceType} is not mapped to one.`),
     ]);
   }
+  if (oversized?.unresolved !== undefined) {
+    return onlyConfig([notApplicable(item, `Not evaluated: ${oversized.unresolved}.`)]);
+  }
   const deleted = DELETED.has(item.status);
   if (event.eventLeftScope || deleted) {
     const why = deleted ? 'The resource was deleted.' : "The resource left the rule's scope.";
@@ -257,7 +388,7 @@ export async function evaluateConfigRuleEvent(
     if (vpcIds.length === 0) return onlyConfig([notApplicable(item, why)]);
     return evaluateVpcs(vpcIds, [notApplicable(item, why)]);
   }
-  const vpcIds = vpcsOfItem(item);
+  const vpcIds = oversized?.vpcIds ? [...oversized.vpcIds] : vpcsOfItem(item);
   if (vpcIds.length === 0) {
     logger.warn('configuration item names no VPC', { resource });
     return onlyConfig([notApplicable(item, 'The resource is not attached to a VPC.')]);
@@ -277,6 +408,13 @@ export async function evaluateConfigRuleEvent(
         extra,
       },
     });
-    return { messageType: invoking.messageType, resource, vpcIds, report };
+    return {
+      status: 'evaluated',
+      reason: null,
+      messageType: invoking.messageType,
+      resource,
+      vpcIds,
+      report,
+    };
   }
 }

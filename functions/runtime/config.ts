@@ -125,6 +125,23 @@ const MemberAccountsSchema = z.string().transform((text, ctx) => {
   return { kind: 'list' as const, accountIds: [...new Set(ids)] };
 });
 
+// Organizations: an OU id (`ou-<root>-<suffix>`) or the root id (`r-<id>`).
+const ORGANIZATIONAL_UNIT_ID = /^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$/;
+
+/** The OUs (or the root) whose accounts a hub admits, comma-separated. */
+const TargetOusSchema = z.string().transform((text, ctx) => {
+  const ids = commaList(text);
+  const bad = ids.find((id) => !ORGANIZATIONAL_UNIT_ID.test(id));
+  if (ids.length === 0 || bad !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected comma-separated OU ids such as "ou-ab12-cd34ef56" or the root id "r-ab12", got ${JSON.stringify(bad ?? text)}`,
+    });
+    return z.NEVER;
+  }
+  return [...new Set(ids)];
+});
+
 const RegionsSchema = z.string().transform((text, ctx): RegionSelection => {
   try {
     return parseRegionSelection(text, 'REGIONS');
@@ -167,7 +184,16 @@ const EnvironmentSchema = z.object({
     .default('VpcGuardMember'),
   EXTERNAL_ID_PARAMETER: z.string().regex(SSM_NAME, 'expected an SSM parameter name').optional(),
   MEMBER_ACCOUNTS: MemberAccountsSchema.default({ kind: 'organization' }),
+  TARGET_OUS: TargetOusSchema.optional(),
+  SCOPE_CACHE_SECONDS: integer(0, 86_400, 300),
   KILL_SWITCH_PARAMETER: z.string().regex(SSM_NAME, 'expected an SSM parameter name').optional(),
+  RECORD_KEY_ARN: z
+    .string()
+    .regex(
+      /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/[\w-]+|alias\/[\w/-]+)|alias\/[\w/-]+)$/,
+      'expected a KMS key ARN, alias ARN or alias name',
+    )
+    .optional(),
   SLACK_SECRET_ARN: z
     .string()
     .regex(
@@ -223,7 +249,10 @@ export interface ObservabilitySettings {
   readonly logLevel?: (typeof LOG_LEVELS)[number];
 }
 
-/** Accounts a hub sweeps: listed, or every active account of the organization. */
+/**
+ * Accounts a hub sweeps and takes events of: listed, or every active account of the organization
+ * (under `targetOrganizationalUnits` when those are set).
+ */
 export type MemberAccounts =
   | { readonly kind: 'organization' }
   | { readonly kind: 'list'; readonly accountIds: readonly string[] };
@@ -246,8 +275,20 @@ export interface RuntimeConfig {
   /** SSM parameter holding the external id the member role's trust policy requires (hub mode). */
   readonly externalIdParameter: string | null;
   readonly memberAccounts: MemberAccounts;
+  /**
+   * With `memberAccounts` `organization`: only accounts under these OUs (or the root) are in scope.
+   * Empty: every active account of the organization.
+   */
+  readonly targetOrganizationalUnits: readonly string[];
+  /** How long the hub keeps the organization's in-scope accounts before listing them again. */
+  readonly scopeCacheSeconds: number;
   /** SSM parameter that stops every remediation write when its value is "on". */
   readonly killSwitchParameter: string | null;
+  /**
+   * The KMS HMAC key that signs remediation records. Without it the functions do not remediate: a
+   * write that cannot be recorded tamper-evidently is not made.
+   */
+  readonly recordKeyArn: string | null;
   readonly slackSecretArn: string | null;
   /** Regions the sweep covers; the function's own region when REGIONS is not set. */
   readonly regions: RegionSelection;
@@ -308,6 +349,18 @@ export function loadRuntimeConfig(
       message: 'required in hub mode: the external id the member role trusts',
     });
   }
+  if (
+    present['TARGET_OUS'] !== undefined &&
+    (!hub ||
+      (present['MEMBER_ACCOUNTS'] !== undefined &&
+        present['MEMBER_ACCOUNTS'].trim() !== 'organization'))
+  ) {
+    problems.push({
+      path: 'TARGET_OUS',
+      message:
+        'only meaningful in hub mode with MEMBER_ACCOUNTS "organization" (a listed account is in scope as listed)',
+    });
+  }
   if (!result.success || problems.length > 0) {
     throw new InputValidationError('environment', problems, { cause: result.error });
   }
@@ -332,7 +385,10 @@ export function loadRuntimeConfig(
     memberRoleName: parsed.MEMBER_ROLE_NAME,
     externalIdParameter: parsed.EXTERNAL_ID_PARAMETER ?? null,
     memberAccounts: parsed.MEMBER_ACCOUNTS,
+    targetOrganizationalUnits: parsed.TARGET_OUS ?? [],
+    scopeCacheSeconds: parsed.SCOPE_CACHE_SECONDS,
     killSwitchParameter: parsed.KILL_SWITCH_PARAMETER ?? null,
+    recordKeyArn: parsed.RECORD_KEY_ARN ?? null,
     slackSecretArn: parsed.SLACK_SECRET_ARN ?? null,
     regions: parsed.REGIONS ?? { kind: 'list', regions: [parsed.AWS_REGION] },
     ownRoleArns: [...new Set(ownRoleArns)],

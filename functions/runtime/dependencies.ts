@@ -5,12 +5,16 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import {
+  AccountMismatchError,
   ENDPOINT_MUTATION_BUCKET,
   FindingsStore,
+  KmsRecordSigner,
   RateLimiterRegistry,
   VpcGuardError,
   assumeRoleCredentials,
@@ -18,14 +22,19 @@ import {
   createEc2Client,
   createOrganizationsClient,
   describeAwsError,
+  getCallerIdentity,
   partitionOf,
   type AssumeRoleOptions,
   type AwsTarget,
+  type CallerIdentity,
   type GuardPolicy,
+  type MalformedFindingItem,
+  type RecordSigner,
 } from '@vpc-guard/shared';
+import { createAccountScope } from './account-scope';
 import { loadConfigAtColdStart } from './cold-start';
 import type { FunctionName, PolicySource, RuntimeConfig } from './config';
-import { tracer } from './observability';
+import { METRIC, countMetric, logger, tracer } from './observability';
 import { PolicyCache, readPolicyText } from './policy-source';
 
 /**
@@ -51,8 +60,23 @@ export interface Dependencies {
   readonly configServiceFor: (accountId: string, region: string) => ConfigServiceClient;
   /** Security Hub of an account and region (the default product imports only the caller's findings). */
   readonly securityHubFor: (accountId: string, region: string) => SecurityHubClient;
-  /** Credentials for an account: the member role in hub mode, undefined (own) in standalone mode. */
+  /**
+   * Credentials for an account: the member role in hub mode (checked with STS to belong to that
+   * account before first use), undefined (own) in standalone mode.
+   */
   readonly credentialsFor: (accountId: string) => AwsCredentialIdentityProvider | undefined;
+  /** The account of the function's own credentials (STS GetCallerIdentity, once per cold start). */
+  readonly ownAccount: () => Promise<string>;
+  /**
+   * The account the credentials used for `accountId` belong to, from STS: the function's own in
+   * standalone mode, the member role's in hub mode. The collector refuses to label what they read
+   * with any other account id.
+   */
+  readonly callerAccountFor: (accountId: string) => Promise<string>;
+  /** Whether an account is in scope: the function's own (standalone), a member in scope (hub). */
+  readonly accountInScope: (accountId: string) => Promise<boolean>;
+  /** The accounts in scope of a hub, sorted (Organizations listings cached). */
+  readonly accountsInScope: () => Promise<readonly string[]>;
   readonly sns: SNSClient;
   readonly eventBridge: EventBridgeClient;
   /** Null when FINDINGS_TABLE is not set (the config rule then only reports to Config). */
@@ -66,6 +90,11 @@ export interface Dependencies {
   readonly identity: (accountId: string, invokedFunctionArn: string) => string;
   /** Endpoint mutations per account-region, shared by all invocations of the container. */
   readonly endpointLimiter: RateLimiterRegistry;
+  /**
+   * Signs remediation records with the deployment's KMS HMAC key (RECORD_KEY_ARN); null when none
+   * is configured, and then nothing is remediated.
+   */
+  readonly recordSigner: RecordSigner | null;
 }
 
 /** Replaceable parts, for tests, benchmarks and `vpc-guard invoke`. */
@@ -80,6 +109,15 @@ export interface DependencyOverrides {
   readonly fetch?: typeof fetch;
   /** @default - EC2's endpoint bucket (4 burst, 0.3 per second) per account-region */
   readonly endpointLimiter?: RateLimiterRegistry;
+  /** @default - KMS GenerateMac with RECORD_KEY_ARN (none when it is not set) */
+  readonly recordSigner?: RecordSigner | null;
+  /**
+   * Whose credentials these are (the function's own when undefined).
+   * @default - STS GetCallerIdentity with those credentials
+   */
+  readonly callerIdentity?: (
+    credentials: AwsCredentialIdentityProvider | undefined,
+  ) => Promise<CallerIdentity>;
 }
 
 /** The external id or the kill switch could not be read (an SSM failure), with its AWS cause. */
@@ -88,6 +126,12 @@ export class ParameterReadError extends VpcGuardError {
     super(message, options);
     this.name = 'ParameterReadError';
   }
+}
+
+/** A findings item that failed validation is skipped by the store: say so, and count it. */
+function reportMalformedFinding(item: MalformedFindingItem): void {
+  logger.warn('malformed findings item skipped', { ...item });
+  countMetric(METRIC.findingsMalformed);
 }
 
 /** Instruments an SDK client for X-Ray (a no-op outside Lambda). */
@@ -150,11 +194,36 @@ export function createDependencies(
     return externalId;
   };
 
+  const callerIdentity =
+    overrides.callerIdentity ??
+    ((credentials: AwsCredentialIdentityProvider | undefined) =>
+      getCallerIdentity(
+        traced(
+          new STSClient({
+            region,
+            retryMode: 'adaptive',
+            maxAttempts: 5,
+            ...(credentials ? { credentials } : {}),
+          }),
+        ),
+      ));
+  // Asked once per cold start; a failed call is not kept, so the next event asks again.
+  let own: Promise<string> | undefined;
+  const ownAccount = (): Promise<string> => {
+    own ??= callerIdentity(undefined).then((identity) => identity.accountId);
+    own.catch(() => {
+      own = undefined;
+    });
+    return own;
+  };
+
   const assumeRole = overrides.assumeRole ?? assumeRoleCredentials;
-  // One credential provider per account, shared by all its regions' clients (one AssumeRole).
+  // One credential provider per account, shared by all its regions' clients (one AssumeRole). Before
+  // their first use, STS says whose they are: credentials of any other account are refused, so
+  // nothing read with them is ever labelled with the account asked for.
   const memberCredentials = memo<AwsCredentialIdentityProvider>((accountId) => {
     let provider: AwsCredentialIdentityProvider | undefined;
-    return async (properties) => {
+    const assumed: AwsCredentialIdentityProvider = async (properties) => {
       provider ??= assumeRole({
         roleArn: `arn:${partitionOf(region)}:iam::${accountId}:role/${config.memberRoleName}`,
         externalId: await readExternalId(),
@@ -162,9 +231,37 @@ export function createDependencies(
       });
       return provider(properties);
     };
+    let verified: Promise<void> | undefined;
+    return async (properties) => {
+      verified ??= callerIdentity(assumed).then((identity) => {
+        if (identity.accountId !== accountId) {
+          throw new AccountMismatchError(
+            `the member role assumed for account ${accountId} returned credentials of account ${identity.accountId} (${identity.arn}): refused`,
+          );
+        }
+      });
+      verified.catch(() => {
+        verified = undefined;
+      });
+      await verified;
+      return assumed(properties);
+    };
   });
   const credentialsFor = (accountId: string) =>
     config.mode === 'hub' ? memberCredentials(accountId) : undefined;
+  const callerAccountFor = async (accountId: string): Promise<string> => {
+    if (config.mode === 'standalone') return ownAccount();
+    // Resolving the member credentials verifies them: past this point they are the account's.
+    await memberCredentials(accountId)();
+    return accountId;
+  };
+  const scope = createAccountScope({
+    memberAccounts: config.memberAccounts,
+    targetOrganizationalUnits: config.targetOrganizationalUnits,
+    organizations: () => organizationsClient(),
+    cacheSeconds: config.scopeCacheSeconds,
+    clock: () => clock().getTime(),
+  });
 
   const ec2Client =
     overrides.ec2Client ??
@@ -192,6 +289,9 @@ export function createDependencies(
   let eventBridge: EventBridgeClient | undefined;
   let findings: FindingsStore | null | undefined;
   let organizations: OrganizationsClient | undefined;
+  function organizationsClient(): OrganizationsClient {
+    return (organizations ??= traced(createOrganizationsClient(region)));
+  }
   const policies = new PolicyCache({
     read: (source) =>
       readPolicyText(source, {
@@ -205,6 +305,7 @@ export function createDependencies(
   });
   const endpointLimiter =
     overrides.endpointLimiter ?? new RateLimiterRegistry(ENDPOINT_MUTATION_BUCKET);
+  let recordSigner: RecordSigner | null | undefined = overrides.recordSigner;
 
   return {
     config,
@@ -213,6 +314,12 @@ export function createDependencies(
     configServiceFor: (accountId, targetRegion) => configService(`${accountId}/${targetRegion}`),
     securityHubFor: (accountId, targetRegion) => securityHub(`${accountId}/${targetRegion}`),
     credentialsFor,
+    ownAccount,
+    callerAccountFor,
+    accountInScope: async (accountId) =>
+      config.mode === 'standalone' ? accountId === (await ownAccount()) : scope.includes(accountId),
+    accountsInScope: async () =>
+      config.mode === 'standalone' ? [await ownAccount()] : scope.accounts(),
     get sns() {
       return (sns ??= traced(new SNSClient({ region })));
     },
@@ -228,12 +335,16 @@ export function createDependencies(
                 DynamoDBDocumentClient.from(traced(new DynamoDBClient({ region })), {
                   marshallOptions: { removeUndefinedValues: true },
                 }),
-                { tableName: config.findingsTable, clock },
+                {
+                  tableName: config.findingsTable,
+                  clock,
+                  onMalformedItem: reportMalformedFinding,
+                },
               );
       }
       return findings;
     },
-    organizations: () => (organizations ??= traced(createOrganizationsClient(region))),
+    organizations: organizationsClient,
     policy: (source) => {
       const chosen = source ?? config.policySource;
       if (chosen === null) {
@@ -262,6 +373,15 @@ export function createDependencies(
         ? `arn:${partitionOf(region)}:sts::${accountId}:assumed-role/${config.memberRoleName}/vpc-guard (via ${invokedFunctionArn})`
         : invokedFunctionArn,
     endpointLimiter,
+    get recordSigner() {
+      if (recordSigner === undefined) {
+        recordSigner =
+          config.recordKeyArn === null
+            ? null
+            : new KmsRecordSigner(traced(new KMSClient({ region })), config.recordKeyArn);
+      }
+      return recordSigner;
+    },
   };
 }
 

@@ -43,6 +43,8 @@ export const METRIC = {
   eventsIgnored: 'EventsIgnored',
   eventsDuplicate: 'EventsDuplicate',
   eventsRejected: 'EventsRejected',
+  /** Items of the findings table that failed validation when read back: skipped, never acted on. */
+  findingsMalformed: 'FindingsMalformed',
   sweepTargetFailures: 'SweepTargetFailures',
   slackMessagesSent: 'SlackMessagesSent',
 } as const;

@@ -38,6 +38,7 @@ import {
   type StoredFinding,
 } from '@vpc-guard/shared';
 import type { Dependencies, KillSwitch } from './dependencies';
+import { SignedRecordLog } from './record-log';
 import { METRIC, countMetric, logger } from './observability';
 
 /**
@@ -243,6 +244,10 @@ class FailureLog {
 }
 
 /** Blocks every planned action of a plan with `reason` (the kill switch); nothing of it will be written. */
+/** Why a function does not remediate without its record key. */
+const NO_RECORD_KEY =
+  'no record key configured (RECORD_KEY_ARN): a change that cannot be recorded tamper-evidently is not made';
+
 export function blockPlan(plan: RemediationPlan, reason: string): RemediationPlan {
   let blocked = 0;
   const vpcs = plan.vpcs.map((vpc) => ({
@@ -308,6 +313,7 @@ export async function runPipeline(
     // A scoped run reads the DNS attributes now, so a private-DNS decision costs no extra round trip.
     dnsAttributesFor: request.remediate && vpcIds ? vpcIds : [],
     now: deps.clock,
+    callerAccountId: () => deps.callerAccountFor(accountId),
   });
   const prefetched = {
     stored: store ? store.load(scope) : undefined,
@@ -411,6 +417,7 @@ export async function processSnapshot(
     if (planned > 0) {
       const killSwitch = await readKillSwitch(deps, prefetched.killSwitch, failures, where);
       if (killSwitch.state === 'on') plan = blockPlan(plan, killSwitch.detail);
+      else if (deps.recordSigner === null) plan = blockPlan(plan, NO_RECORD_KEY);
     }
   }
   request.onDecision?.({ evaluations, plan });
@@ -450,8 +457,16 @@ export async function processSnapshot(
   let recordEvents = 0;
   if (plan && planned > 0) {
     const killSwitch = await readKillSwitch(deps, undefined, failures, where);
-    const final = killSwitch.state === 'on' ? blockPlan(plan, killSwitch.detail) : plan;
-    let record: RemediationRecord | null = null;
+    const final =
+      killSwitch.state === 'on'
+        ? blockPlan(plan, killSwitch.detail)
+        : deps.recordSigner === null
+          ? blockPlan(plan, NO_RECORD_KEY)
+          : plan;
+    let record: RemediationRecord | null;
+    // Every write is journaled, signed, before it is made; without a key nothing is written and the
+    // (all-blocked) record is logged as it is.
+    const journal = deps.recordSigner ? new SignedRecordLog(deps.recordSigner) : null;
     try {
       record = await applyRemediation(final, policy, {
         ec2For: deps.ec2For,
@@ -459,12 +474,16 @@ export async function processSnapshot(
         clock: deps.clock,
         endpointLimiter: deps.endpointLimiter,
         runId: randomUUID(),
+        ...(journal ? { journal } : {}),
       });
+      if (journal) await journal.write(record);
+      else logger.info('remediation record', { record });
     } catch (error) {
       failures.add('remediation', where, error, countPlanned(final));
+      // What was done before the failure is in the last journal entry; report on that.
+      record = journal?.last ?? null;
     }
     if (record) {
-      logger.info('remediation record', { record });
       countMetric(METRIC.remediationActions, record.actions.length);
       countMetric(METRIC.remediationBlocked, record.summary.blocked);
       remediation = {
@@ -918,6 +937,7 @@ async function verifyAndNotify(
       region,
       vpcIds,
       now: deps.clock,
+      callerAccountId: () => deps.callerAccountFor(accountId),
     });
   } catch (error) {
     request.failures.add('verify', { accountId, region, vpcIds }, error);

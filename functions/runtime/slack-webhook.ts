@@ -5,7 +5,12 @@ import {
   IncomingWebhookRequestError,
   type FetchFunction,
 } from '@slack/webhook';
-import { VpcGuardError, describeAwsError, type SlackMessage } from '@vpc-guard/shared';
+import {
+  ConfigurationError,
+  VpcGuardError,
+  describeAwsError,
+  type SlackMessage,
+} from '@vpc-guard/shared';
 import { loadConfigAtColdStart } from './cold-start';
 import { tracer } from './observability';
 
@@ -16,8 +21,11 @@ import { tracer } from './observability';
  * from the status code alone, and any URL in their text is blanked.
  */
 
-/** The secret does not hold a usable webhook URL (the message never shows the value). */
-export class SlackWebhookConfigError extends VpcGuardError {
+/**
+ * The secret does not hold a usable webhook URL, or cannot be read: a configuration error the operator
+ * fixes in Secrets Manager. The message names the secret and what was expected, never its value.
+ */
+export class SlackWebhookConfigError extends ConfigurationError {
   constructor(message: string) {
     super(message);
     this.name = 'SlackWebhookConfigError';
@@ -41,40 +49,79 @@ const WEBHOOK_GONE = new Set([403, 404, 410]);
 /** Keys a JSON secret may hold the URL under. */
 const URL_KEYS = ['url', 'webhookUrl', 'webhook_url'];
 
+/** Hosts of Slack incoming webhooks: Slack's own, and GovSlack's. */
+const WEBHOOK_HOSTS = new Set(['hooks.slack.com', 'hooks.slack-gov.com']);
+
+/** What a usable secret holds, for the messages (which never show what it does hold). */
+const EXPECTED =
+  'expected a Slack incoming webhook URL (https://hooks.slack.com/services/...), as the whole ' +
+  `secret or under one of the JSON keys ${URL_KEYS.join(', ')}`;
+
 function blankUrls(text: string, url: string | undefined): string {
   const withoutSecret = url ? text.split(url).join('<webhook>') : text;
   return withoutSecret.replace(/https?:\/\/\S+/g, '<url>').slice(0, 300);
 }
 
-/** The webhook URL in a secret: the string itself, or a JSON object's `url` (`webhookUrl`). */
-export function webhookUrlOf(secret: string, secretArn: string): string {
-  let candidate = secret.trim();
-  if (candidate.startsWith('{')) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(candidate);
-    } catch {
-      throw new SlackWebhookConfigError(
-        `${secretArn}: the secret looks like JSON but does not parse`,
-      );
-    }
-    const record = (parsed ?? {}) as Record<string, unknown>;
-    const key = URL_KEYS.find((name) => typeof record[name] === 'string');
-    if (key === undefined) {
-      throw new SlackWebhookConfigError(
-        `${secretArn}: the JSON secret has none of the keys ${URL_KEYS.join(', ')}`,
-      );
-    }
-    candidate = (record[key] as string).trim();
+/** The URL in a JSON secret: a string under one of {@link URL_KEYS} of a JSON object. */
+function urlInJson(candidate: string, secretArn: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(candidate);
+  } catch {
+    throw new SlackWebhookConfigError(
+      `${secretArn}: the secret looks like JSON but does not parse; ${EXPECTED}`,
+    );
   }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new SlackWebhookConfigError(
+      `${secretArn}: the JSON secret is not an object; ${EXPECTED}`,
+    );
+  }
+  const record = parsed as Record<string, unknown>;
+  // Own keys only: the secret's JSON is data, whatever keys it has.
+  const key = URL_KEYS.find((name) => Object.hasOwn(record, name));
+  const value = key === undefined ? undefined : record[key];
+  if (key === undefined || typeof value !== 'string') {
+    throw new SlackWebhookConfigError(
+      key === undefined
+        ? `${secretArn}: the JSON secret has none of the keys ${URL_KEYS.join(', ')}, which should hold the webhook URL`
+        : `${secretArn}: the JSON secret's ${key} is not a string, expected the webhook URL`,
+    );
+  }
+  return value.trim();
+}
+
+/**
+ * The webhook URL in a secret: the string itself, or a JSON object's `url` (`webhookUrl`,
+ * `webhook_url`). Only an https URL of Slack's webhook host, on the default port, without
+ * credentials, under `/services/`, is used: anything else would send findings somewhere else.
+ *
+ * @throws SlackWebhookConfigError naming the secret and what was expected, never its value.
+ */
+export function webhookUrlOf(secret: string, secretArn: string): string {
+  const trimmed = secret.trim();
+  const candidate =
+    trimmed.startsWith('{') || trimmed.startsWith('[') ? urlInJson(trimmed, secretArn) : trimmed;
   let url: URL;
   try {
     url = new URL(candidate);
   } catch {
-    throw new SlackWebhookConfigError(`${secretArn}: the secret is not a URL`);
+    throw new SlackWebhookConfigError(`${secretArn}: the secret is not a URL; ${EXPECTED}`);
   }
-  if (url.protocol !== 'https:') {
-    throw new SlackWebhookConfigError(`${secretArn}: the webhook URL must use https`);
+  const problem =
+    url.protocol !== 'https:'
+      ? 'the webhook URL must use https'
+      : !WEBHOOK_HOSTS.has(url.hostname)
+        ? `the webhook URL's host is not ${[...WEBHOOK_HOSTS].join(' or ')}`
+        : url.username !== '' || url.password !== ''
+          ? 'the webhook URL must not carry a user name or password'
+          : url.port !== ''
+            ? 'the webhook URL must use the default https port'
+            : !url.pathname.startsWith('/services/')
+              ? 'the webhook URL must be under /services/ (an incoming webhook)'
+              : undefined;
+  if (problem !== undefined) {
+    throw new SlackWebhookConfigError(`${secretArn}: ${problem}; ${EXPECTED}`);
   }
   return candidate;
 }

@@ -1,6 +1,10 @@
 import { VpcGuardError, groupChangesByVpc, renderSlackMessage } from '@vpc-guard/shared';
 import { METRIC, countMetric, logger } from '../runtime/observability';
-import { SlackDeliveryError, type SlackWebhook } from '../runtime/slack-webhook';
+import {
+  SlackDeliveryError,
+  SlackWebhookConfigError,
+  type SlackWebhook,
+} from '../runtime/slack-webhook';
 import type { SlackNotifierEvent } from './schema';
 
 /**
@@ -53,6 +57,15 @@ export async function postToSlack(
       await webhook.post(renderSlackMessage(notification));
       sent += 1;
     } catch (error) {
+      if (error instanceof SlackWebhookConfigError) {
+        // No message can go out until the secret is fixed: fail the invocation, named, so SNS
+        // retries and the alarm on the notifier's errors tells the operator.
+        logger.error('Slack webhook secret is unusable: configuration error', {
+          errorName: error.name,
+          error: error.message,
+        });
+        throw error;
+      }
       if (!(error instanceof SlackDeliveryError)) throw error;
       logger.error('Slack message not sent', { vpc, status: error.status, error: error.message });
       failed.push({ vpc, error: error.message });

@@ -1,11 +1,11 @@
 import {
   collectEstate,
-  listOrganizationAccounts,
   mapWithConcurrency,
   type EstateAccount,
   type GuardPolicy,
 } from '@vpc-guard/shared';
 import type { Dependencies } from '../runtime/dependencies';
+import { bindEventAccount, recordRejection, type AccountField } from '../runtime/event-account';
 import { METRIC, countMetric, logger } from '../runtime/observability';
 import {
   FailureLog,
@@ -27,7 +27,10 @@ export const SWEEP_CLAIM_TTL_SECONDS = 86_400;
 
 /** What a sweep did. */
 export interface SweepResult {
-  readonly status: 'handled' | 'duplicate';
+  /** `rejected`: the schedule is not the function's own account's; nothing was swept. */
+  readonly status: 'handled' | 'duplicate' | 'rejected';
+  /** Why it was rejected. */
+  readonly reason?: string;
   readonly eventId: string;
   readonly accounts: number;
   /** Account-regions attempted. */
@@ -36,12 +39,12 @@ export interface SweepResult {
   readonly report: PipelineReport;
 }
 
-/** The accounts to sweep: the function's own in standalone mode, the members in hub mode. */
-async function accountsToSweep(event: SweepEvent, deps: Dependencies): Promise<string[]> {
-  if (deps.config.mode === 'standalone') return [event.account];
-  const members = deps.config.memberAccounts;
-  if (members.kind === 'list') return [...members.accountIds];
-  return (await listOrganizationAccounts(deps.organizations())).map((a) => a.accountId);
+/**
+ * The accounts to sweep: the function's own in standalone mode (from STS, never the event), the
+ * members in scope in hub mode (listed, or the organization's, under the target OUs when set).
+ */
+async function accountsToSweep(deps: Dependencies): Promise<string[]> {
+  return [...(await deps.accountsInScope())];
 }
 
 /**
@@ -55,6 +58,30 @@ export async function sweep(
   invokedFunctionArn: string,
 ): Promise<SweepResult> {
   logger.appendKeys({ eventId: event.id });
+  // The schedule runs in the function's own account, in either mode: a scheduled event naming
+  // another account is forged or misrouted, and sweeps nothing.
+  const fields: AccountField[] = [{ field: 'account', accountId: event.account }];
+  const binding = await bindEventAccount(
+    {
+      config: { ...deps.config, mode: 'standalone' },
+      ownAccount: deps.ownAccount,
+      accountInScope: deps.accountInScope,
+    },
+    fields,
+  );
+  if (binding.kind === 'rejected') {
+    recordRejection(event.id, binding, fields);
+    const report = { trigger: 'sweep' as const, duplicate: false, targets: [], failures: [] };
+    return {
+      status: 'rejected',
+      reason: binding.message,
+      eventId: event.id,
+      accounts: 0,
+      targets: 0,
+      vpcs: 0,
+      report,
+    };
+  }
   const store = deps.findings;
   const claimKey = `sweep/${event.id}`;
   if (store && !(await store.claimEvent(claimKey, SWEEP_CLAIM_TTL_SECONDS))) {
@@ -63,7 +90,7 @@ export async function sweep(
     return { status: 'duplicate', eventId: event.id, accounts: 0, targets: 0, vpcs: 0, report };
   }
   try {
-    const [accountIds, policy] = await Promise.all([accountsToSweep(event, deps), deps.policy()]);
+    const [accountIds, policy] = await Promise.all([accountsToSweep(deps), deps.policy()]);
     const result = await sweepAccounts(accountIds, policy, deps, invokedFunctionArn);
     if (result.failures.length > 0 && store)
       await store.releaseEvent(claimKey).catch(() => undefined);
@@ -95,7 +122,10 @@ async function sweepAccounts(
   const failures = new FailureLog();
   const accounts: EstateAccount[] = accountIds.map((accountId) => {
     const credentials = deps.credentialsFor(accountId);
-    return credentials ? { accountId, credentials } : { accountId };
+    const callerAccountId = () => deps.callerAccountFor(accountId);
+    return credentials
+      ? { accountId, credentials, callerAccountId }
+      : { accountId, callerAccountId };
   });
   const estate = await collectEstate({
     accounts,

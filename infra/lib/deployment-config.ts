@@ -32,8 +32,32 @@ export const LOG_RETENTION_DAYS = [
   3653,
 ] as const;
 
-/** The bundled policy, published when the configuration names no file. */
-export const BUNDLED_POLICY_FILE = resolve(REPO_ROOT, 'examples', 'policy.yaml');
+/**
+ * The policy the example deployments name, and the one published when a configuration names no
+ * file: notify-only, under an example organization that synth refuses (see
+ * {@link EXAMPLE_ORGANIZATION_IDS}), so it must be copied and made one's own before any deploy.
+ */
+export const BUNDLED_POLICY_FILE = resolve(REPO_ROOT, 'examples', 'deployment-policy.yaml');
+
+/**
+ * Organization ids the examples and the documentation use (and AWS's own documentation's). A
+ * deployment naming one would judge and rewrite endpoint policies for an organization that is not
+ * the operator's, so synth refuses it, in the policy and in `organizationId`.
+ */
+export const EXAMPLE_ORGANIZATION_IDS: ReadonlySet<string> = new Set([
+  'o-a1b2c3d4e5',
+  'o-zzzzzzzzzz',
+  'o-exampleorgid',
+]);
+
+/** Why an example organization id is refused, and what to do instead. */
+function exampleOrganizationMessage(id: string): string {
+  return (
+    `expected your own AWS Organizations id (aws organizations describe-organization --query ` +
+    `Organization.Id), got the example id ${JSON.stringify(id)}: endpoint policies would be judged ` +
+    `and rewritten for an organization that is not yours`
+  );
+}
 
 /** SSM parameter value limits: Standard tier 4 KB, Advanced tier 8 KB. */
 export const SSM_STANDARD_MAX_BYTES = 4096;
@@ -128,6 +152,12 @@ const DeploymentConfigSchema = z
     killSwitchParameterName: SsmNameSchema.default('/vpc-guard/kill-switch'),
     sweepSchedule: ScheduleSchema.default('rate(1 day)'),
     securityHub: z.boolean().default(true),
+    /**
+     * Grant the remediating role `ec2:ReleaseAddress` on the Elastic IPs `remove-nat` marked. IAM
+     * cannot bind the mark to a NAT gateway vpc-guard deleted (the same role writes it), so this is
+     * off unless asked for; a policy that enables `release-elastic-ip` needs it.
+     */
+    releaseElasticIps: z.boolean().default(false),
     /** Reserved concurrency of the remediating function (api-event): its blast radius per burst. */
     remediationConcurrency: z.int().min(1).max(1000).default(2),
     logRetentionDays: z
@@ -283,6 +313,8 @@ export interface DeploymentConfig {
   readonly securityHub: boolean;
   readonly remediationConcurrency: number;
   readonly logRetentionDays: number;
+  /** Whether the remediating role may release the Elastic IPs `remove-nat` marked. */
+  readonly releaseElasticIps: boolean;
   readonly hub: HubConfig | undefined;
 }
 
@@ -301,9 +333,13 @@ function problem(source: string, path: string, message: string): InputValidation
 function resolvePolicy(
   policy: z.output<typeof PolicyConfigSchema>,
   options: ParseDeploymentConfigOptions,
-): { resolved: ResolvedPolicySource; organizationId: string | undefined } {
+): {
+  resolved: ResolvedPolicySource;
+  organizationId: string | undefined;
+  releasesElasticIps: boolean;
+} {
   if (policy.source === 's3') {
-    return { resolved: policy, organizationId: undefined };
+    return { resolved: policy, organizationId: undefined, releasesElasticIps: false };
   }
   const file = policy.file
     ? isAbsolute(policy.file)
@@ -324,9 +360,16 @@ function resolvePolicy(
   // the functions read (they bundle no YAML parser).
   let value: string;
   let organizationId: string;
+  let releasesElasticIps: boolean;
   try {
     value = guardPolicyAsJson(text, shown);
-    organizationId = parseGuardPolicyJson(value, shown).organization.id;
+    const parsed = parseGuardPolicyJson(value, shown);
+    organizationId = parsed.organization.id;
+    releasesElasticIps = Object.values(parsed.profiles).some(
+      (profile) =>
+        (profile.remediation.mode === 'auto' || profile.remediation.mode === 'dry-run') &&
+        profile.remediation.actions.includes('release-elastic-ip'),
+    );
   } catch (error) {
     if (error instanceof InputValidationError) {
       throw new InputValidationError(
@@ -339,6 +382,14 @@ function resolvePolicy(
       );
     }
     throw error;
+  }
+  if (EXAMPLE_ORGANIZATION_IDS.has(organizationId)) {
+    throw problem(
+      options.source,
+      `policy.file (${shown}) organization.id`,
+      `${exampleOrganizationMessage(organizationId)}. Copy the policy, set organization.id, and name ` +
+        `the copy in policy.file`,
+    );
   }
   const bytes = Buffer.byteLength(value, 'utf8');
   if (bytes > SSM_ADVANCED_MAX_BYTES) {
@@ -358,6 +409,7 @@ function resolvePolicy(
       tier: bytes > SSM_STANDARD_MAX_BYTES ? 'Advanced' : 'Standard',
     },
     organizationId,
+    releasesElasticIps,
   };
 }
 
@@ -372,7 +424,26 @@ export function parseDeploymentConfig(
   options: ParseDeploymentConfigOptions,
 ): DeploymentConfig {
   const parsed = parseOrThrow(DeploymentConfigSchema, data, options.source);
-  const { resolved, organizationId: policyOrganization } = resolvePolicy(parsed.policy, options);
+  if (parsed.organizationId !== undefined && EXAMPLE_ORGANIZATION_IDS.has(parsed.organizationId)) {
+    throw problem(
+      options.source,
+      'organizationId',
+      exampleOrganizationMessage(parsed.organizationId),
+    );
+  }
+  const {
+    resolved,
+    organizationId: policyOrganization,
+    releasesElasticIps,
+  } = resolvePolicy(parsed.policy, options);
+  if (releasesElasticIps && !parsed.releaseElasticIps) {
+    throw problem(
+      options.source,
+      'releaseElasticIps',
+      `expected true when the policy enables release-elastic-ip (in ${resolved.source === 'ssm' ? resolved.file : 'the policy'}), got false: ` +
+        `without it the role may not release addresses; read "Who may do what" in docs/DEPLOY.md first`,
+    );
+  }
   let hub: HubConfig | undefined;
   if (parsed.mode === 'hub') {
     // superRefine has checked these are present in hub mode.
@@ -422,6 +493,7 @@ export function parseDeploymentConfig(
     securityHub: parsed.securityHub,
     remediationConcurrency: parsed.remediationConcurrency,
     logRetentionDays: parsed.logRetentionDays,
+    releaseElasticIps: parsed.releaseElasticIps,
     hub,
   };
 }

@@ -57,7 +57,11 @@ export function addDeployment(app: Construct, config: DeploymentConfig): Deploym
     env: { account: hub.account, region: hub.region },
     config,
   });
-  const member = synthesizeMemberTemplate(app, { hub, securityHub: config.securityHub });
+  const member = synthesizeMemberTemplate(app, {
+    hub,
+    securityHub: config.securityHub,
+    releaseElasticIps: config.releaseElasticIps,
+  });
   const orgRolloutStack = new OrgRolloutStack(app, 'VpcGuardOrgRollout', {
     stackName: 'VpcGuardOrgRollout',
     description: 'vpc-guard organization rollout: the member StackSet over the target OUs',

@@ -1,6 +1,11 @@
 import { Fn } from 'aws-cdk-lib';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { MANAGED_TAG, RELEASED_FROM_TAG, RELEASED_FROM_VPC_TAG } from '@vpc-guard/shared';
+import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import {
+  MANAGED_TAG,
+  PROTECTED_TAG,
+  RELEASED_FROM_TAG,
+  RELEASED_FROM_VPC_TAG,
+} from '@vpc-guard/shared';
 
 /**
  * The IAM actions vpc-guard needs, listed one by one (no `*` action anywhere), and the statements that
@@ -36,24 +41,59 @@ export const EC2_READ_ACTIONS = [
 ] as const;
 
 /**
- * Every mutating EC2 call of shared/src/remediation (apply.ts and rollback.ts). Only the remediation
- * role (standalone) and the member role (hub mode) hold them.
+ * The tag that denies every vpc-guard write on the resource that carries it, whatever its value (the
+ * planner honours it too). IAM matches the tag key in a condition key name case-insensitively.
+ */
+export const PROTECTED_TAG_KEY = PROTECTED_TAG;
+
+/** The tags vpc-guard sets on what it creates (plan.ts: the managed tag and a Name). */
+export const CREATE_TAG_KEYS = [MANAGED_TAG, 'Name'] as const;
+
+/**
+ * The mutating EC2 calls `apply` makes in the deployed functions (shared/src/remediation/apply.ts),
+ * without `ReleaseAddress`, which a deployment grants only when it asks for it
+ * ({@link EC2_RELEASE_ACTIONS}). Only the remediation role (standalone) and the member role (hub
+ * mode) hold them.
  */
 export const EC2_REMEDIATION_ACTIONS = [
   'ec2:CreateVpcEndpoint',
   'ec2:ModifyVpcEndpoint',
-  'ec2:DeleteVpcEndpoints',
-  'ec2:CreateRoute',
   'ec2:DeleteRoute',
-  'ec2:CreateNatGateway',
   'ec2:DeleteNatGateway',
   'ec2:CreateSecurityGroup',
   'ec2:AuthorizeSecurityGroupIngress',
-  'ec2:DeleteSecurityGroup',
-  'ec2:ReleaseAddress',
   'ec2:CreateTags',
+] as const;
+
+/** Granted with `releaseElasticIps: true` only: see {@link ec2RemediationStatements}. */
+export const EC2_RELEASE_ACTIONS = ['ec2:ReleaseAddress'] as const;
+
+/**
+ * The calls only `rollback` makes (shared/src/remediation/rollback.ts). No deployed role holds them:
+ * rollback runs from the CLI with the operator's own credentials, after showing every write.
+ */
+export const EC2_ROLLBACK_ONLY_ACTIONS = [
+  'ec2:CreateRoute',
+  'ec2:CreateNatGateway',
+  'ec2:DeleteVpcEndpoints',
+  'ec2:DeleteSecurityGroup',
   'ec2:DeleteTags',
 ] as const;
+
+/**
+ * The writes AWS offers no condition key to narrow to what vpc-guard may do, by action and resource
+ * type (Service Authorization Reference, Amazon EC2): DeleteRoute has no key for the destination or
+ * target, DeleteNatGateway and ModifyVpcEndpoint act on the customer's own NAT gateways and
+ * endpoints (that is the fix), and a create call names the customer's VPC, subnets and route tables
+ * it attaches to. docs/DEPLOY.md says, per action, what guards them instead.
+ */
+export const UNCONDITIONABLE_EC2_WRITES: ReadonlyMap<string, readonly string[]> = new Map([
+  ['ec2:DeleteRoute', ['route-table']],
+  ['ec2:DeleteNatGateway', ['natgateway']],
+  ['ec2:ModifyVpcEndpoint', ['vpc-endpoint', 'subnet', 'route-table']],
+  ['ec2:CreateVpcEndpoint', ['vpc', 'subnet', 'route-table']],
+  ['ec2:CreateSecurityGroup', ['vpc']],
+]);
 
 /**
  * AWS Config calls of the rule function (functions/config-rule/rule.ts): PutEvaluations (the
@@ -135,38 +175,90 @@ export function securityHubImportStatement(region: ArnRegion): PolicyStatement {
   });
 }
 
+/** Options of {@link ec2RemediationStatements}. */
+export interface RemediationPermissionOptions {
+  /**
+   * Grant `ec2:ReleaseAddress` on the addresses `remove-nat` marked. IAM cannot tell a mark
+   * vpc-guard wrote from one the same role writes on any other unassociated address, so this is off
+   * unless the deployment asks for it (docs/DEPLOY.md, "Who may do what").
+   */
+  readonly releaseElasticIps: boolean;
+}
+
 /**
- * The mutating EC2 calls, each narrowed as far as EC2's condition keys allow:
- *
- * - What vpc-guard creates (endpoints, security groups, NAT gateways on rollback) must carry
- *   `vpc-guard:managed=true` in the request (`aws:RequestTag`); the resources it attaches them to
- *   (VPC, subnets, route tables, security groups, an Elastic IP) are in separate statements, since
- *   they carry no request tag.
- * - What vpc-guard deletes only because it created it (endpoints and security groups, on rollback)
- *   must carry the tag already (`ec2:ResourceTag`); so must the security groups it opens port 443 on.
- * - CreateTags only as part of those create calls (`ec2:CreateAction`), or, on Elastic IPs, only the
- *   release marks (`aws:TagKeys`); DeleteTags only those marks; ReleaseAddress only on addresses
- *   that carry the mark (the NAT gateway vpc-guard deleted).
- * - ModifyVpcEndpoint, the route calls and DeleteNatGateway act on the customer's own endpoints,
- *   route tables and NAT gateways (that is the remediation): no tag can narrow them; they are
- *   limited to the account (and, standalone, the region) by ARN.
+ * The `ec2:VpceServiceName` patterns of the AWS services of the region (`com.amazonaws.<region>.*`);
+ * a global role's, of any region. PrivateLink services of other accounts are named
+ * `com.amazonaws.vpce.<region>.vpce-svc-...`, which the regional pattern excludes and the global
+ * one is given a `StringNotLike` for.
  */
-export function ec2RemediationStatements(region: ArnRegion): PolicyStatement[] {
-  const managedRequest = { StringEquals: { [`aws:RequestTag/${MANAGED_TAG_KEY}`]: 'true' } };
+function awsServiceNameConditions(region: ArnRegion): Record<string, Record<string, unknown>> {
+  if (region === 'stack') {
+    return { StringLike: { 'ec2:VpceServiceName': Fn.sub('com.amazonaws.${AWS::Region}.*') } };
+  }
+  return {
+    StringLike: { 'ec2:VpceServiceName': 'com.amazonaws.*' },
+    StringNotLike: { 'ec2:VpceServiceName': 'com.amazonaws.vpce.*' },
+  };
+}
+
+/**
+ * The mutating EC2 calls of `apply`, each narrowed as far as EC2's condition keys allow, and one
+ * Deny that every write honours. The per-action table in docs/DEPLOY.md mirrors this.
+ *
+ * - What vpc-guard creates (endpoints, security groups) must carry `vpc-guard:managed=true` and no
+ *   tag but that and `Name` in the request; endpoints only to AWS services (`ec2:VpceServiceName`).
+ *   CreateTags only as part of those creates (`ec2:CreateAction`), with the same keys.
+ * - The security groups an endpoint is created with, and those opened on port 443, must carry the
+ *   managed tag already (`ec2:ResourceTag`); ModifyVpcEndpoint cannot add a security group.
+ * - Elastic IPs: CreateTags only of the release marks (`aws:TagKeys`), with values naming a NAT
+ *   gateway and a VPC; ReleaseAddress only when the deployment asks for it (see
+ *   {@link RemediationPermissionOptions}).
+ * - {@link UNCONDITIONABLE_EC2_WRITES}: no condition key narrows them; they are limited to the
+ *   account (and, standalone, the region) by ARN.
+ * - `DenyWritesOnProtected`: every EC2 write, on any resource tagged `vpc-guard:protected`.
+ */
+export function ec2RemediationStatements(
+  region: ArnRegion,
+  options: RemediationPermissionOptions,
+): PolicyStatement[] {
+  const createKeys = {
+    'ForAllValues:StringEquals': { 'aws:TagKeys': [...CREATE_TAG_KEYS] },
+    Null: { 'aws:TagKeys': 'false' },
+  };
   const managedResource = { StringEquals: { [`ec2:ResourceTag/${MANAGED_TAG_KEY}`]: 'true' } };
-  return [
+  const serviceNames = awsServiceNameConditions(region);
+  const statements = [
     new PolicyStatement({
-      sid: 'CreateManagedResources',
-      actions: ['ec2:CreateVpcEndpoint', 'ec2:CreateSecurityGroup', 'ec2:CreateNatGateway'],
-      resources: ec2Arns(region, 'vpc-endpoint', 'security-group', 'natgateway'),
-      conditions: managedRequest,
+      sid: 'CreateManagedEndpoints',
+      actions: ['ec2:CreateVpcEndpoint'],
+      resources: ec2Arns(region, 'vpc-endpoint'),
+      conditions: {
+        ...createKeys,
+        ...serviceNames,
+        StringEquals: { [`aws:RequestTag/${MANAGED_TAG_KEY}`]: 'true' },
+      },
     }),
-    // The resources a create call attaches its new resource to, one statement per call, so that no
-    // create action is granted on its own resource type without the tag condition above.
+    new PolicyStatement({
+      sid: 'CreateManagedSecurityGroups',
+      actions: ['ec2:CreateSecurityGroup'],
+      resources: ec2Arns(region, 'security-group'),
+      conditions: {
+        ...createKeys,
+        StringEquals: { [`aws:RequestTag/${MANAGED_TAG_KEY}`]: 'true' },
+      },
+    }),
+    // The customer's resources a create call attaches its new resource to: no condition narrows them
+    // (UNCONDITIONABLE_EC2_WRITES); the create itself is bound above.
     new PolicyStatement({
       sid: 'AttachNewEndpoints',
       actions: ['ec2:CreateVpcEndpoint'],
-      resources: ec2Arns(region, 'vpc', 'subnet', 'route-table', 'security-group'),
+      resources: ec2Arns(region, 'vpc', 'subnet', 'route-table'),
+    }),
+    new PolicyStatement({
+      sid: 'AttachManagedGroupsToNewEndpoints',
+      actions: ['ec2:CreateVpcEndpoint'],
+      resources: ec2Arns(region, 'security-group'),
+      conditions: managedResource,
     }),
     new PolicyStatement({
       sid: 'AttachNewSecurityGroups',
@@ -174,56 +266,81 @@ export function ec2RemediationStatements(region: ArnRegion): PolicyStatement[] {
       resources: ec2Arns(region, 'vpc'),
     }),
     new PolicyStatement({
-      sid: 'AttachNewNatGateways',
-      actions: ['ec2:CreateNatGateway'],
-      resources: ec2Arns(region, 'subnet', 'elastic-ip'),
-    }),
-    new PolicyStatement({
       sid: 'TagOnlyWhileCreating',
       actions: ['ec2:CreateTags'],
-      resources: ec2Arns(region, 'vpc-endpoint', 'security-group', 'natgateway'),
+      resources: ec2Arns(region, 'vpc-endpoint', 'security-group'),
       conditions: {
-        StringEquals: {
-          'ec2:CreateAction': ['CreateVpcEndpoint', 'CreateSecurityGroup', 'CreateNatGateway'],
-        },
+        ...createKeys,
+        StringEquals: { 'ec2:CreateAction': ['CreateVpcEndpoint', 'CreateSecurityGroup'] },
       },
     }),
     new PolicyStatement({
-      sid: 'ChangeOnlyManagedResources',
-      actions: [
-        'ec2:AuthorizeSecurityGroupIngress',
-        'ec2:DeleteSecurityGroup',
-        'ec2:DeleteVpcEndpoints',
-      ],
-      resources: ec2Arns(region, 'security-group', 'vpc-endpoint'),
+      sid: 'OpenManagedSecurityGroups',
+      actions: ['ec2:AuthorizeSecurityGroupIngress'],
+      resources: ec2Arns(region, 'security-group'),
       conditions: managedResource,
     }),
     new PolicyStatement({
       sid: 'MarkAddressesForRelease',
-      actions: ['ec2:CreateTags', 'ec2:DeleteTags'],
+      actions: ['ec2:CreateTags'],
       resources: ec2Arns(region, 'elastic-ip'),
       conditions: {
         'ForAllValues:StringEquals': { 'aws:TagKeys': [...RELEASE_MARK_TAG_KEYS] },
         Null: { 'aws:TagKeys': 'false' },
+        StringLike: {
+          [`aws:RequestTag/${RELEASED_FROM_TAG}`]: 'nat-*',
+          [`aws:RequestTag/${RELEASED_FROM_VPC_TAG}`]: 'vpc-*',
+        },
       },
-    }),
-    new PolicyStatement({
-      sid: 'ReleaseMarkedAddresses',
-      actions: ['ec2:ReleaseAddress'],
-      resources: ec2Arns(region, 'elastic-ip'),
-      conditions: { StringLike: { [`ec2:ResourceTag/${RELEASED_FROM_TAG}`]: 'nat-*' } },
     }),
     new PolicyStatement({
       sid: 'FixCustomerEndpoints',
       actions: ['ec2:ModifyVpcEndpoint'],
-      resources: ec2Arns(region, 'vpc-endpoint', 'route-table', 'subnet', 'security-group'),
+      resources: ec2Arns(region, 'vpc-endpoint', 'subnet', 'route-table'),
     }),
     new PolicyStatement({
-      sid: 'FixRoutesAndNatGateways',
-      actions: ['ec2:CreateRoute', 'ec2:DeleteRoute', 'ec2:DeleteNatGateway'],
-      resources: ec2Arns(region, 'route-table', 'natgateway'),
+      sid: 'RemoveRoutes',
+      actions: ['ec2:DeleteRoute'],
+      resources: ec2Arns(region, 'route-table'),
+    }),
+    new PolicyStatement({
+      sid: 'RemoveNatGateways',
+      actions: ['ec2:DeleteNatGateway'],
+      resources: ec2Arns(region, 'natgateway'),
     }),
   ];
+  if (options.releaseElasticIps) {
+    statements.push(
+      new PolicyStatement({
+        sid: 'ReleaseMarkedAddresses',
+        actions: [...EC2_RELEASE_ACTIONS],
+        resources: ec2Arns(region, 'elastic-ip'),
+        conditions: {
+          StringLike: {
+            [`ec2:ResourceTag/${RELEASED_FROM_TAG}`]: 'nat-*',
+            [`ec2:ResourceTag/${RELEASED_FROM_VPC_TAG}`]: 'vpc-*',
+          },
+        },
+      }),
+    );
+  }
+  statements.push(protectedDenyStatement());
+  return statements;
+}
+
+/**
+ * The explicit Deny of every EC2 write vpc-guard knows (those it holds and those only rollback
+ * makes) on a resource that carries `vpc-guard:protected`, whatever its value. An explicit Deny wins
+ * over any Allow, in this role or another policy.
+ */
+export function protectedDenyStatement(): PolicyStatement {
+  return new PolicyStatement({
+    sid: 'DenyWritesOnProtected',
+    effect: Effect.DENY,
+    actions: [...EC2_REMEDIATION_ACTIONS, ...EC2_RELEASE_ACTIONS, ...EC2_ROLLBACK_ONLY_ACTIONS],
+    resources: ['*'],
+    conditions: { Null: { [`ec2:ResourceTag/${PROTECTED_TAG_KEY}`]: 'false' } },
+  });
 }
 
 /**
@@ -235,8 +352,9 @@ export function ec2RemediationFindings(region: ArnRegion): { id: string; reason:
     id: iam5ResourceFinding(ec2ArnTemplate(type, region)),
     reason:
       `Remediation acts on ${type} resources discovered at run time, so the ARN ends in /*; it is ` +
-      `bound to this account${region === 'stack' ? ' and region' : ''}, and creates, tag writes, ` +
-      `deletes and address releases are further bound by tag conditions (${MANAGED_TAG_KEY}, ` +
-      `${RELEASED_FROM_TAG}).`,
+      `bound to this account${region === 'stack' ? ' and region' : ''}; creates, tag writes and ` +
+      `address releases are further bound by tag conditions (${MANAGED_TAG_KEY}, ` +
+      `${RELEASED_FROM_TAG}), endpoint creates to AWS services, and every write is denied on ` +
+      `resources tagged ${PROTECTED_TAG_KEY}.`,
   }));
 }

@@ -61,7 +61,8 @@ export class GuardStack extends Stack {
       role.addToPolicy(configRuleStatement());
       if (config.securityHub) role.addToPolicy(securityHubImportStatement('stack'));
     }
-    for (const statement of ec2RemediationStatements('stack')) {
+    const permissions = { releaseElasticIps: config.releaseElasticIps };
+    for (const statement of ec2RemediationStatements('stack', permissions)) {
       remediationRole.addToPolicy(statement);
     }
     for (const finding of ec2RemediationFindings('stack')) {

@@ -17,6 +17,13 @@ import {
 import { iam5ResourceFinding } from './guard-permissions';
 
 /**
+ * The ARNs of the Config rules an organization Config rule puts in member accounts: Config's
+ * multi-account setup creates them as service-linked rules under this path.
+ */
+export const ORGANIZATION_CONFIG_RULE_ARNS =
+  'arn:${AWS::Partition}:config:*:*:config-rule/aws-service-rule/config-multiaccountsetup.amazonaws.com/*';
+
+/**
  * The names of the hub's function roles. Fixed, because the member template (synthesized apart from
  * the hub stack) names them in its trust policy.
  */
@@ -106,6 +113,10 @@ export class HubStack extends Stack {
         EXTERNAL_ID_PARAMETER: hub.externalIdParameterName,
         MEMBER_ACCOUNTS:
           hub.sweepAccounts === 'organization' ? 'organization' : hub.sweepAccounts.join(','),
+        // Events and sweeps act only on accounts under the OUs the member StackSet targets.
+        ...(hub.sweepAccounts === 'organization'
+          ? { TARGET_OUS: hub.targetOrganizationalUnits.join(',') }
+          : {}),
       },
     });
     const { evaluationRole, remediationRole, configRule, apiEvent, sweep } = this.service;
@@ -136,13 +147,20 @@ export class HubStack extends Stack {
       });
     }
     if (hub.sweepAccounts === 'organization') {
-      evaluationRole.addToPolicy(
-        new PolicyStatement({
-          sid: 'ListOrganizationAccounts',
-          actions: ['organizations:ListAccounts'],
-          resources: ['*'],
-        }),
-      );
+      // Every pipeline function checks that an event's account is under the target OUs.
+      for (const role of [evaluationRole, remediationRole]) {
+        role.addToPolicy(
+          new PolicyStatement({
+            sid: 'ListOrganizationAccounts',
+            actions: [
+              'organizations:ListAccounts',
+              'organizations:ListAccountsForParent',
+              'organizations:ListOrganizationalUnitsForParent',
+            ],
+            resources: ['*'],
+          }),
+        );
+      }
     }
 
     const apiEventTarget = new LambdaFunction(apiEvent.function, {
@@ -161,14 +179,21 @@ export class HubStack extends Stack {
     });
 
     if (hub.organizationConfigRule) {
-      // Config in each member account invokes the hub function for the organization rule. The
-      // member accounts are not known here (new ones join), so no SourceAccount can be named: the
-      // function acts only through the member role, which exists only in the target OUs' accounts
-      // and requires the external id.
+      // Config in each member account invokes the hub function for the organization rule. Lambda's
+      // AddPermission (AWS::Lambda::Permission) takes only SourceAccount, SourceArn (matched with
+      // ArnLike), PrincipalOrgID and EventSourceToken: there is no free condition, so
+      // aws:SourceOrgID cannot be written, and PrincipalOrgID (aws:PrincipalOrgID) is absent from
+      // requests a service principal makes, so it would shut Config out. The member accounts are
+      // not known here (new ones join), so no SourceAccount can be named. What binds the caller:
+      // SourceArn admits only rules that Config's organization setup
+      // (config-multiaccountsetup.amazonaws.com) created in member accounts, not a rule anyone
+      // writes by hand in any account; and the function rejects every invocation for an account
+      // outside this organization's target OUs before any AWS call (functions/runtime/event-account).
       const configInvoke = new CfnPermission(this, 'OrganizationConfigRuleInvoke', {
         action: 'lambda:InvokeFunction',
         functionName: configRule.function.functionArn,
         principal: 'config.amazonaws.com',
+        sourceArn: Fn.sub(ORGANIZATION_CONFIG_RULE_ARNS),
       });
       this.organizationConfigRule = new CfnOrganizationConfigRule(this, 'OrganizationConfigRule', {
         organizationConfigRuleName: CONFIG_RULE_NAME,

@@ -44,6 +44,12 @@ export interface MemberStackProps extends StackProps {
    * @default true
    */
   readonly securityHub?: boolean;
+  /**
+   * Whether the member role may release the Elastic IPs `remove-nat` marked (the deployment's
+   * `releaseElasticIps`).
+   * @default false
+   */
+  readonly releaseElasticIps?: boolean;
 }
 
 /**
@@ -52,7 +58,8 @@ export interface MemberStackProps extends StackProps {
  * anywhere a StackSet reaches:
  *
  * - the `VpcGuardMember` role (read-only describes, Config evaluations, Security Hub import, and the
- *   few guarded remediation calls), trusting only the hub's function roles, with the external id.
+ *   few guarded remediation calls, none of them on a resource tagged `vpc-guard:protected`),
+ *   trusting only the hub's function roles, with the external id.
  *   IAM is global: the role is created only in the home region (`regions[0]`);
  * - an EventBridge rule that forwards the EC2 API calls vpc-guard reacts to to the hub's bus, with a
  *   role allowed to put events on that bus only.
@@ -93,7 +100,7 @@ export class MemberStack extends Stack {
       ec2ReadStatement(),
       configRuleStatement(),
       ...((props.securityHub ?? true) ? [securityHubImportStatement('any')] : []),
-      ...ec2RemediationStatements('any'),
+      ...ec2RemediationStatements('any', { releaseElasticIps: props.releaseElasticIps ?? false }),
     ];
     this.memberRole = new Role(this, 'MemberRole', {
       roleName: hub.memberRoleName,

@@ -8,6 +8,18 @@ export class VpcGuardError extends Error {
   }
 }
 
+/**
+ * A deployment setting (an environment variable's target, a secret, a parameter) holds something
+ * unusable. The operator must fix the setting: retrying does not help, and it is not a bug. The message
+ * names the setting and what was expected, never the setting's content (it may be a secret).
+ */
+export class ConfigurationError extends VpcGuardError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConfigurationError';
+  }
+}
+
 /** One problem in an input: where (`path`, dotted with `[i]` for array items) and what was expected. */
 export interface InputProblem {
   readonly path: string;

@@ -1,7 +1,7 @@
 import type { CostImpact } from './cost/pricing';
 import { InputValidationError } from './errors';
 import { parseExemption, type ExemptionStatus } from './policy/exemption';
-import { resolveProfile, type ProfileSource } from './policy/resolve';
+import { resolveProfile, tagValue, type ProfileSource } from './policy/resolve';
 import type { GuardPolicy } from './policy/schema';
 import { RULES } from './rules/registry';
 import {
@@ -299,7 +299,7 @@ export function buildVpcContexts(
       profileName: resolved.name,
       profile: resolved.profile,
       exemption: parseExemption(
-        vpc.tags[policy.exemptions.tag],
+        tagValue(vpc.tags, policy.exemptions.tag),
         options.now,
         policy.exemptions.maxDays,
       ),

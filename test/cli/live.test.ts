@@ -15,6 +15,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CliDependencies } from '../../functions/cli/dependencies';
 import { main } from '../../functions/cli/main';
 import { SimulatedAccount } from '../support/simulated-ec2';
+import { TEST_RECORD_KEY } from '../support/record-key';
 import { REPO_ROOT, recordingContext, type RecordingContext } from './support';
 
 /**
@@ -710,17 +711,26 @@ describe('live commands on the simulated demo estate', () => {
         'maxChangesPerRun: 100',
       ),
     );
-    await main(['apply', ...ESTATE, '--policy', policy, '--yes'], fakeContext(work), deps);
+    // The records are signed and verified with a local key, as rollback requires.
+    const key = join(work, 'record.key');
+    writeFileSync(key, TEST_RECORD_KEY);
+    const signing = ['--record-key-file', key];
+    await main(
+      ['apply', ...ESTATE, '--policy', policy, '--yes', ...signing],
+      fakeContext(work),
+      deps,
+    );
     const [recordFile] = readdirSync(join(work, 'vpc-guard-records'));
     const recordPath = join(work, 'vpc-guard-records', recordFile!);
     account.resetCalls();
     const preview = fakeContext(work);
     const rollback = fakeContext(work);
+    const args = ['rollback', recordPath, ...ESTATE.slice(4), ...signing];
 
     // Act
-    const previewCode = await main(['rollback', recordPath, ...ESTATE.slice(4)], preview, deps);
+    const previewCode = await main(args, preview, deps);
     const previewWrites = account.writes().length;
-    const code = await main(['rollback', recordPath, ...ESTATE.slice(4), '--yes'], rollback, deps);
+    const code = await main([...args, '--yes'], rollback, deps);
 
     // Assess
     expect(previewCode).toBe(0);

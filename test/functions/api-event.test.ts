@@ -236,11 +236,16 @@ describe('api-event: CloudTrail EC2 calls', () => {
         MODE: 'hub',
         EXTERNAL_ID_PARAMETER: '/vpc-guard/external-id',
         OWN_ROLE_ARNS: undefined,
+        MEMBER_ACCOUNTS: `${ACCOUNT},222222222222`,
       },
     });
     const event = loadEvent('api-event/create-route.json') as {
-      detail: { userIdentity: Record<string, unknown> };
+      account: string;
+      detail: { recipientAccountId: string; userIdentity: Record<string, unknown> };
     };
+    // Every account field of the event names the member account (they must agree).
+    event.account = '222222222222';
+    event.detail.recipientAccountId = '222222222222';
     // No session context: only the assumed-role ARN says who it was.
     event.detail.userIdentity = {
       type: 'AssumedRole',

@@ -2,6 +2,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { PutEvaluationsCommand } from '@aws-sdk/client-config-service';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
+import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { regionOfEvent } from '../../functions/cli/commands/invoke';
 import { main } from '../../functions/cli/main';
@@ -43,6 +44,11 @@ describe('vpc-guard invoke', () => {
     // Prepare: the VPC left the rule's scope, so only Config is called.
     environment({ AWS_REGION: 'us-east-1' });
     mocks.config.on(PutEvaluationsCommand).resolves({ FailedEvaluations: [] });
+    // The function learns its own account from STS: the event's account.
+    mocks.sts.on(GetCallerIdentityCommand).resolves({
+      Account: '111111111111',
+      Arn: 'arn:aws:sts::111111111111:assumed-role/vpc-guard-config-rule/local',
+    });
     const context = recordingContext({ env: process.env });
     const event = loadEvent('config-rule/vpc-change.json');
     event['eventLeftScope'] = true;

@@ -39,14 +39,20 @@ function runApp(
 
 describe('the vpc-guard app', () => {
   it('synthesizes every stack the named configurations ask for into the output directory', () => {
-    // Prepare
+    // Prepare: both examples, made the operator's (their organization), bundling skipped (the
+    // bundling test runs it).
     const outdir = mkdtempSync(join(tmpdir(), 'vpc-guard-app-'));
-    // Act: both examples, bundling skipped (the bundling test runs it).
+    const configs = (['standalone', 'hub'] as const).map((kind) => {
+      const file = join(outdir, `${kind}.deployment.json`);
+      writeFileSync(file, JSON.stringify(exampleInput(kind)));
+      return file;
+    });
+    // Act
     const { app, deployments } = createVpcGuardApp({
       outdir,
       env: {},
       context: {
-        config: `${EXAMPLE_CONFIG_FILES[0]},${EXAMPLE_CONFIG_FILES[1]}`,
+        config: configs.join(','),
         'aws:cdk:bundling-stacks': [],
         'aws:cdk:disable-stack-trace': true,
       },
@@ -69,6 +75,20 @@ describe('the vpc-guard app', () => {
     const member = readdirSync(join(outdir, 'assembly-VpcGuardMemberTemplate'));
     expect(member.some((file) => file.endsWith('.template.json'))).toBe(true);
   }, 120_000);
+
+  it('refuses the shipped examples as they are, before anything is synthesized', () => {
+    // Prepare
+    const outdir = mkdtempSync(join(tmpdir(), 'vpc-guard-app-'));
+    // Act / Assess
+    expect(() =>
+      createVpcGuardApp({
+        outdir,
+        env: {},
+        context: { config: EXAMPLE_CONFIG_FILES.join(','), 'aws:cdk:bundling-stacks': [] },
+      }),
+    ).toThrow(/organization\.id: expected your own AWS Organizations id/);
+    expect(existsSync(join(outdir, 'manifest.json'))).toBe(false);
+  });
 
   it('deploys infra/deployment.json by default, else both examples', () => {
     const expected = existsSync(DEFAULT_CONFIG_FILE)

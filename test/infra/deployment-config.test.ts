@@ -4,19 +4,18 @@ import { join } from 'node:path';
 import { InputValidationError } from '@vpc-guard/shared';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import {
-  BUNDLED_POLICY_FILE,
-  loadDeploymentConfig,
-  parseDeploymentConfig,
-} from '../../infra/lib/deployment-config';
+import { loadDeploymentConfig, parseDeploymentConfig } from '../../infra/lib/deployment-config';
 import { INFRA_DIR } from '../../infra/lib/paths';
-import { EXAMPLE_FILES, exampleInput } from './support';
+import { TEST_ORGANIZATION_ID, exampleInput, testPolicyFile } from './support';
 
 const scratch = mkdtempSync(join(tmpdir(), 'vpc-guard-config-'));
 
-/** A policy file made from the bundled one, with `mutate` applied to its data. */
+/** A policy file made from the examples' (with the test organization), with `mutate` applied. */
 function policyFile(name: string, mutate: (policy: Record<string, unknown>) => void): string {
-  const policy = parseYaml(readFileSync(BUNDLED_POLICY_FILE, 'utf8')) as Record<string, unknown>;
+  const policy = parseYaml(readFileSync(testPolicyFile('standalone'), 'utf8')) as Record<
+    string,
+    unknown
+  >;
   mutate(policy);
   const file = join(scratch, name);
   writeFileSync(file, stringifyYaml(policy));
@@ -38,29 +37,36 @@ function rejection(data: unknown): string {
   throw new Error('expected the configuration to be rejected');
 }
 
+/** An example configuration (made the operator's: the test organization) written to a file. */
+function exampleFile(kind: 'standalone' | 'hub'): string {
+  const file = join(scratch, `${kind}.json`);
+  writeFileSync(file, JSON.stringify(exampleInput(kind)));
+  return file;
+}
+
 describe('loadDeploymentConfig', () => {
-  it('loads the standalone example', () => {
+  it("loads the standalone example once its policy names the operator's organization", () => {
     // Act
-    const config = loadDeploymentConfig(EXAMPLE_FILES.standalone);
+    const config = loadDeploymentConfig(exampleFile('standalone'));
     // Assess
     expect(config.mode).toBe('standalone');
     expect(config.account).toBe('111111111111');
     expect(config.regions).toEqual(['us-east-1', 'eu-west-1']);
     expect(config.hub).toBeUndefined();
+    expect(config.releaseElasticIps).toBe(false);
     expect(config.policy).toMatchObject({
       source: 'ssm',
       parameterName: '/vpc-guard/policy',
-      file: 'examples/policy.yaml',
       tier: 'Standard',
     });
   });
 
   it('loads the hub example, with the rollout in the hub account by default', () => {
-    const config = loadDeploymentConfig(EXAMPLE_FILES.hub);
+    const config = loadDeploymentConfig(exampleFile('hub'));
     expect(config.hub).toMatchObject({
       account: '222222222222',
       region: 'us-east-1',
-      organizationId: 'o-a1b2c3d4e5',
+      organizationId: TEST_ORGANIZATION_ID,
       memberRoleName: 'VpcGuardMember',
       memberRoleRegion: 'us-east-1',
       externalIdParameterName: '/vpc-guard/external-id',
@@ -85,7 +91,12 @@ describe('loadDeploymentConfig', () => {
 describe('parseDeploymentConfig', () => {
   it('fills the documented defaults of a minimal standalone configuration', () => {
     // Act
-    const config = parse({ mode: 'standalone', regions: ['eu-west-1'] });
+    const file = testPolicyFile('standalone');
+    const config = parse({
+      mode: 'standalone',
+      regions: ['eu-west-1'],
+      policy: { source: 'ssm', file },
+    });
     // Assess
     expect(config).toMatchObject({
       account: undefined,
@@ -97,7 +108,8 @@ describe('parseDeploymentConfig', () => {
       securityHub: true,
       remediationConcurrency: 2,
       logRetentionDays: 90,
-      policy: { source: 'ssm', parameterName: '/vpc-guard/policy', file: 'examples/policy.yaml' },
+      releaseElasticIps: false,
+      policy: { source: 'ssm', parameterName: '/vpc-guard/policy' },
     });
   });
 
@@ -156,6 +168,22 @@ describe('parseDeploymentConfig', () => {
         },
       }),
       message: /policy\.file \(.*bad\.yaml\) version: expected 1, got 2/,
+    },
+    {
+      case: 'a policy that releases Elastic IPs without the grant',
+      input: () => ({
+        mode: 'standalone',
+        regions: ['eu-west-1'],
+        policy: {
+          source: 'ssm',
+          file: policyFile('release.yaml', (policy) => {
+            (policy['profiles'] as Record<string, Record<string, unknown>>)['regulated']![
+              'remediation'
+            ] = { mode: 'auto', actions: ['remove-nat', 'release-elastic-ip'] };
+          }),
+        },
+      }),
+      message: /releaseElasticIps: expected true when the policy enables release-elastic-ip/,
     },
     {
       case: 'a policy file that does not exist',
@@ -241,9 +269,9 @@ describe('parseDeploymentConfig', () => {
     },
     {
       case: 'an organization other than the policy names',
-      input: () => exampleInput('hub', { organizationId: 'o-zzzzzzzzzz' }),
+      input: () => exampleInput('hub', { organizationId: 'o-otherorg0001' }),
       message:
-        /organizationId: expected the organization the policy names \(o-a1b2c3d4e5, in examples\/policy\.yaml\), got "o-zzzzzzzzzz"/,
+        /organizationId: expected the organization the policy names \(o-vpcguardtest1, in .*policy\.yaml\), got "o-otherorg0001"/,
     },
     {
       case: 'a rollout elsewhere without the external id',

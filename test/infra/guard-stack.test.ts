@@ -3,7 +3,6 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { parse as parseYaml } from 'yaml';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { addDeployment } from '../../infra/lib/deployment';
-import { BUNDLED_POLICY_FILE } from '../../infra/lib/deployment-config';
 import {
   CONFIG_RULE_NAME,
   CONFIG_RULE_RESOURCE_TYPES,
@@ -21,6 +20,7 @@ import {
   nagFindings,
   isTlsGuard,
   runtimeConfigsOf,
+  testPolicyFile,
   wildcardActionStatements,
   type TemplateJson,
 } from './support';
@@ -134,9 +134,9 @@ describe('GuardStack (standalone)', () => {
     }
   });
 
-  it('publishes the bundled policy, validated and compact, to a Standard SSM parameter', () => {
+  it('publishes the configured policy, validated and compact, to a Standard SSM parameter', () => {
     // Prepare
-    const expected = parseYaml(readFileSync(BUNDLED_POLICY_FILE, 'utf8')) as unknown;
+    const expected = parseYaml(readFileSync(testPolicyFile('standalone'), 'utf8')) as unknown;
     const id = logicalIdOf(json, 'AWS::SSM::Parameter', 'GuardPolicy');
     const props = json.Resources[id]!.Properties!;
     // Assess
@@ -145,10 +145,10 @@ describe('GuardStack (standalone)', () => {
     expect(JSON.parse(props['Value'] as string)).toEqual(expected);
   });
 
-  it('creates the kill switch "off", accepting only "on" or "off"', () => {
+  it('creates the kill switch "on" (a first deployment writes nothing), accepting only "on" or "off"', () => {
     template.hasResourceProperties('AWS::SSM::Parameter', {
       Name: '/vpc-guard/kill-switch',
-      Value: 'off',
+      Value: 'on',
       AllowedPattern: '^(on|off)$',
     });
   });
@@ -356,43 +356,56 @@ describe('GuardStack (standalone)', () => {
     }
   });
 
-  it('binds creates, tags and deletes of remediation to the vpc-guard:managed tag', () => {
+  it('binds creates, tags and security-group changes of remediation to the vpc-guard:managed tag', () => {
     const remediation = allStatements(json).filter((located) =>
       actionsOf(located.statement).some((action) =>
         (EC2_REMEDIATION_ACTIONS as readonly string[]).includes(action),
       ),
     );
     const bySid = (sid: string) => remediation.find((l) => l.statement.Sid === sid)!.statement;
-    expect(bySid('CreateManagedResources').Condition).toEqual({
+    const createKeys = {
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['vpc-guard:managed', 'Name'] },
+      Null: { 'aws:TagKeys': 'false' },
+    };
+    expect(bySid('CreateManagedEndpoints').Condition).toEqual({
+      ...createKeys,
+      StringLike: { 'ec2:VpceServiceName': { 'Fn::Sub': 'com.amazonaws.${AWS::Region}.*' } },
       StringEquals: { 'aws:RequestTag/vpc-guard:managed': 'true' },
     });
-    expect(bySid('ChangeOnlyManagedResources').Condition).toEqual({
-      StringEquals: { 'ec2:ResourceTag/vpc-guard:managed': 'true' },
+    expect(bySid('CreateManagedSecurityGroups').Condition).toEqual({
+      ...createKeys,
+      StringEquals: { 'aws:RequestTag/vpc-guard:managed': 'true' },
     });
-    expect(actionsOf(bySid('ChangeOnlyManagedResources')).sort()).toEqual([
-      'ec2:AuthorizeSecurityGroupIngress',
-      'ec2:DeleteSecurityGroup',
-      'ec2:DeleteVpcEndpoints',
-    ]);
+    for (const sid of ['AttachManagedGroupsToNewEndpoints', 'OpenManagedSecurityGroups']) {
+      expect(bySid(sid).Condition).toEqual({
+        StringEquals: { 'ec2:ResourceTag/vpc-guard:managed': 'true' },
+      });
+    }
     expect(bySid('TagOnlyWhileCreating').Condition).toEqual({
-      StringEquals: {
-        'ec2:CreateAction': ['CreateVpcEndpoint', 'CreateSecurityGroup', 'CreateNatGateway'],
-      },
+      ...createKeys,
+      StringEquals: { 'ec2:CreateAction': ['CreateVpcEndpoint', 'CreateSecurityGroup'] },
     });
     expect(bySid('MarkAddressesForRelease').Condition).toEqual({
       'ForAllValues:StringEquals': {
         'aws:TagKeys': ['vpc-guard:released-from', 'vpc-guard:released-from-vpc'],
       },
       Null: { 'aws:TagKeys': 'false' },
+      StringLike: {
+        'aws:RequestTag/vpc-guard:released-from': 'nat-*',
+        'aws:RequestTag/vpc-guard:released-from-vpc': 'vpc-*',
+      },
     });
-    expect(bySid('ReleaseMarkedAddresses').Condition).toEqual({
-      StringLike: { 'ec2:ResourceTag/vpc-guard:released-from': 'nat-*' },
-    });
+    // Release is granted only when the deployment asks for it (releaseElasticIps).
+    expect(
+      remediation.filter(
+        (l) =>
+          l.statement.Effect === 'Allow' && actionsOf(l.statement).includes('ec2:ReleaseAddress'),
+      ),
+    ).toEqual([]);
     // A create call's own resource type appears only in the tag-bound statement.
     const created = {
       'ec2:CreateVpcEndpoint': 'vpc-endpoint',
       'ec2:CreateSecurityGroup': 'security-group',
-      'ec2:CreateNatGateway': 'natgateway',
     };
     for (const [action, type] of Object.entries(created)) {
       const unbound = remediation.filter(

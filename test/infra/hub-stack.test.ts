@@ -8,6 +8,7 @@ import {
   allStatements,
   createTestApp,
   exampleConfig,
+  TEST_ORGANIZATION_ID,
   isTlsGuard,
   logicalIdOf,
   logicalIdsOf,
@@ -60,7 +61,7 @@ describe('HubStack', () => {
       Principal: { AWS: '*' },
       Action: 'events:PutEvents',
       Resource: { 'Fn::GetAtt': [logicalIdOf(json, 'AWS::Events::EventBus', 'Bus'), 'Arn'] },
-      Condition: { StringEquals: { 'aws:PrincipalOrgID': 'o-a1b2c3d4e5' } },
+      Condition: { StringEquals: { 'aws:PrincipalOrgID': TEST_ORGANIZATION_ID } },
     });
   });
 
@@ -122,7 +123,7 @@ describe('HubStack', () => {
         'Fn::Sub': 'arn:${AWS::Partition}:iam::*:role/VpcGuardMember',
       });
       expect(located.statement.Condition).toEqual({
-        StringEquals: { 'aws:ResourceOrgID': 'o-a1b2c3d4e5' },
+        StringEquals: { 'aws:ResourceOrgID': TEST_ORGANIZATION_ID },
       });
     }
   });

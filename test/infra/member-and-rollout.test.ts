@@ -114,7 +114,11 @@ describe('MemberStack (the StackSet template)', () => {
     const statements = allStatements(memberJson).filter(
       (l) => l.kind === 'identity' && l.roles.includes(roleId),
     );
-    const actions = new Set(statements.flatMap((l) => actionsOf(l.statement)));
+    const actions = new Set(
+      statements
+        .filter((l) => l.statement.Effect === 'Allow')
+        .flatMap((l) => actionsOf(l.statement)),
+    );
     for (const action of [...EC2_READ_ACTIONS, ...EC2_REMEDIATION_ACTIONS]) {
       expect(actions).toContain(action);
     }
@@ -124,9 +128,11 @@ describe('MemberStack (the StackSet template)', () => {
       (a) => a.startsWith('ec2:') && !(EC2_READ_ACTIONS as readonly string[]).includes(a),
     );
     expect(ec2Mutations.sort()).toEqual([...EC2_REMEDIATION_ACTIONS].sort());
-    const created = statements.find((l) => l.statement.Sid === 'CreateManagedResources')!;
-    expect(created.statement.Condition).toEqual({
+    const created = statements.find((l) => l.statement.Sid === 'CreateManagedEndpoints')!;
+    expect(created.statement.Condition).toMatchObject({
       StringEquals: { [`aws:RequestTag/${MANAGED_TAG_KEY}`]: 'true' },
+      StringLike: { 'ec2:VpceServiceName': 'com.amazonaws.*' },
+      StringNotLike: { 'ec2:VpceServiceName': 'com.amazonaws.vpce.*' },
     });
   });
 

@@ -1,10 +1,13 @@
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { loadRuntimeConfig, type FunctionName } from '../../functions/runtime/config';
+import { parseGuardPolicy } from '@vpc-guard/shared';
 import {
+  BUNDLED_POLICY_FILE,
   parseDeploymentConfig,
   type DeploymentConfig,
   type DeploymentConfigInput,
@@ -50,7 +53,14 @@ export const EXAMPLE_FILES = {
   hub: resolve(INFRA_DIR, 'deployment.example.json'),
 } as const;
 
-/** An example configuration, with fields replaced (a key set to undefined is removed). */
+/**
+ * An organization id only the tests use. Synth refuses the organization id the examples ship with, so
+ * the tests deploy the examples as a newcomer would after editing them: with an organization of
+ * their own.
+ */
+export const TEST_ORGANIZATION_ID = 'o-vpcguardtest1';
+
+/** An example configuration, with the test organization and fields replaced (undefined removes). */
 export function exampleConfig(
   kind: keyof typeof EXAMPLE_FILES,
   overrides: Partial<Record<keyof DeploymentConfigInput, unknown>> = {},
@@ -61,12 +71,47 @@ export function exampleConfig(
   });
 }
 
-/** The raw JSON of an example configuration, with fields replaced or removed. */
+/** The JSON of an example configuration file exactly as it ships. */
+export function shippedExampleInput(kind: keyof typeof EXAMPLE_FILES): Record<string, unknown> {
+  return JSON.parse(readFileSync(EXAMPLE_FILES[kind], 'utf8')) as Record<string, unknown>;
+}
+
+/** The policy file an example configuration names (the bundled default when it names none). */
+export function shippedExamplePolicyFile(kind: keyof typeof EXAMPLE_FILES): string {
+  const policy = shippedExampleInput(kind)['policy'] as { file?: string } | undefined;
+  return policy?.file === undefined ? BUNDLED_POLICY_FILE : resolve(INFRA_DIR, policy.file);
+}
+
+const testPolicyFiles = new Map<string, string>();
+
+/**
+ * The policy an example names, copied with {@link TEST_ORGANIZATION_ID} in place of the example's
+ * organization (written once per process).
+ */
+export function testPolicyFile(kind: keyof typeof EXAMPLE_FILES): string {
+  const source = shippedExamplePolicyFile(kind);
+  const known = testPolicyFiles.get(source);
+  if (known !== undefined) return known;
+  const text = readFileSync(source, 'utf8');
+  const exampleOrganization = parseGuardPolicy(text, source).organization.id;
+  const file = join(mkdtempSync(join(tmpdir(), 'vpc-guard-test-policy-')), 'policy.yaml');
+  writeFileSync(file, text.replaceAll(exampleOrganization, TEST_ORGANIZATION_ID));
+  testPolicyFiles.set(source, file);
+  return file;
+}
+
+/**
+ * The JSON of an example configuration, made deployable with the test organization (its policy a
+ * copy naming {@link TEST_ORGANIZATION_ID}), with fields replaced or removed.
+ */
 export function exampleInput(
   kind: keyof typeof EXAMPLE_FILES,
   overrides: Partial<Record<keyof DeploymentConfigInput, unknown>> = {},
 ): Record<string, unknown> {
-  const data = JSON.parse(readFileSync(EXAMPLE_FILES[kind], 'utf8')) as Record<string, unknown>;
+  const data = shippedExampleInput(kind);
+  const policy = (data['policy'] ?? { source: 'ssm' }) as Record<string, unknown>;
+  if (policy['source'] === 'ssm') data['policy'] = { ...policy, file: testPolicyFile(kind) };
+  if (data['mode'] === 'hub') data['organizationId'] = TEST_ORGANIZATION_ID;
   for (const [key, value] of Object.entries(overrides)) {
     if (value === undefined) delete data[key];
     else data[key] = value;
@@ -212,6 +257,7 @@ export function resolveEnvironmentForTest(
     OWN_ROLE_ARNS:
       'arn:aws:iam::111111111111:role/vpc-guard-remediation,arn:aws:iam::111111111111:role/vpc-guard-evaluation',
     REGIONS: 'us-east-1',
+    RECORD_KEY_ARN: 'arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab',
     SLACK_SECRET_ARN:
       'arn:aws:secretsmanager:us-east-1:111111111111:secret:vpc-guard/slack-webhook',
   };

@@ -535,7 +535,7 @@ describe('remediation over random estates and policies', () => {
 
         // Act
         const judgement = judgeEndpointPolicy(
-          analyzeEndpointPolicy(written, { organizationId: ORG }),
+          analyzeEndpointPolicy(written, { organizationId: ORG, region: REGION }),
           parsed.data.profiles['p0']!.endpointPolicy,
         );
 

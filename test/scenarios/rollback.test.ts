@@ -1,8 +1,8 @@
-import { readFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ModifyVpcEndpointCommand } from '@aws-sdk/client-ec2';
+import { CreateTagsCommand, ModifyVpcEndpointCommand } from '@aws-sdk/client-ec2';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENDPOINT_MUTATION_BUCKET, RateLimiterRegistry } from '../../shared/src/aws/rate-limiter';
 import { evaluate } from '../../shared/src/evaluate';
@@ -21,6 +21,7 @@ import {
 import { collectNetworkSnapshot } from '../../shared/src/snapshot/collect';
 import { loadNetworkSnapshots } from '../../shared/src/snapshot/file';
 import type { NetworkSnapshot } from '../../shared/src/snapshot/schema';
+import { TEST_RECORD_TRUST, writeSignedRecord } from '../support/record-key';
 import { SimulatedAccount, type SimulatedAccountOptions } from '../support/simulated-ec2';
 
 /*
@@ -249,6 +250,38 @@ describe('rollback of an apply run on the simulated demo account', () => {
     expect(natIds.size).toBe(2);
     const blackhole = (_target: unknown, state: string) => state === 'blackhole';
     expect(restorable(now)).toEqual(restorable(before, natIds, blackhole));
+  });
+
+  it('writes nothing to what people tagged vpc-guard:protected since the run', async () => {
+    // Prepare: every endpoint, security group and route table of the demo protected after the run
+    const { account, record } = await applyDemo();
+    for (const snapshot of after(account)) {
+      const ids = [
+        ...snapshot.vpcEndpoints.map((e) => e.vpcEndpointId),
+        ...snapshot.securityGroups.map((g) => g.groupId),
+        ...snapshot.routeTables.map((t) => t.routeTableId),
+        ...snapshot.subnets.map((t) => t.subnetId),
+      ];
+      await account.client({ accountId: snapshot.accountId, region: snapshot.region }).send(
+        new CreateTagsCommand({
+          Resources: ids,
+          Tags: [{ Key: 'vpc-guard:protected', Value: 'change freeze' }],
+        }),
+      );
+    }
+    account.resetCalls();
+
+    // Act
+    const rollback = await applyRollback(
+      planRollback(record, { recreateNat: true }),
+      rollbackDeps(account),
+    );
+
+    // Assess
+    expect(account.writes()).toEqual([]);
+    const blockedByTag = rollback.actions.filter((a) => a.detail.includes('vpc-guard:protected'));
+    expect(blockedByTag.length).toBeGreaterThanOrEqual(10);
+    expect(rollback.summary.verified).toBe(0);
   });
 
   it('changes nothing when the same rollback runs a second time', async () => {
@@ -519,12 +552,12 @@ describe('rollback of an apply run on the simulated demo account', () => {
     };
     const dir = await mkdtemp(join(tmpdir(), 'vpc-guard-rollback-'));
     const path = join(dir, 'hand-made-run.json');
-    await writeFile(path, JSON.stringify(record), 'utf8');
+    await writeSignedRecord(path, record);
 
     try {
       // Act
       const rollback = await applyRollback(
-        planRollback(await loadRemediationRecord(path), {}),
+        planRollback((await loadRemediationRecord(path, TEST_RECORD_TRUST)).record, {}),
         rollbackDeps(account),
       );
 
@@ -554,11 +587,11 @@ describe('rollback of an apply run on the simulated demo account', () => {
     const { record } = await applyDemo();
     const dir = await mkdtemp(join(tmpdir(), 'vpc-guard-rollback-'));
     const path = join(dir, 'apply-run.json');
-    await writeFile(path, JSON.stringify(record, null, 2), 'utf8');
+    await writeSignedRecord(path, record);
 
     try {
       // Act
-      const loaded = await loadRemediationRecord(path);
+      const { record: loaded } = await loadRemediationRecord(path, TEST_RECORD_TRUST);
 
       // Assess
       expect(planRollback(loaded, { recreateNat: true })).toEqual(

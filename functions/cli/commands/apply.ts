@@ -1,12 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import {
+  RecordFile,
+  VpcGuardError,
   applyRemediation,
   loadGuardPolicy,
+  hasPlannedAction,
   loadRemediationPlan,
+  narrowPlan,
+  narrowSavedPlan,
   policyDigest,
+  profileNamed,
   recordNeedsAttention,
+  remediationRecordFileName,
   renderPlanDiff,
   renderRecordSummary,
   type GuardPolicy,
@@ -24,6 +31,7 @@ import {
   type LiveSession,
   type LiveSourceOptions,
 } from '../source';
+import { addRecordKeyOptions, resolveRecordSigner, type RecordKeyOptions } from '../record-key';
 import { planLive, useColor } from './plan';
 import { loadInput, parseNow } from './scan';
 
@@ -31,7 +39,7 @@ import { loadInput, parseNow } from './scan';
 export const DEFAULT_RECORDS_DIR = 'vpc-guard-records';
 
 /** The options of `vpc-guard apply`, as commander parses them. */
-export interface ApplyCommandOptions extends LiveSourceOptions {
+export interface ApplyCommandOptions extends LiveSourceOptions, RecordKeyOptions {
   readonly policy?: string;
   readonly yes?: boolean;
   readonly dryRun?: boolean;
@@ -86,7 +94,8 @@ export function checkPlanAgainstPolicy(
 ): void {
   const problems: string[] = [];
   plan.vpcs.forEach((vpc, v) => {
-    const profile = policy.profiles[vpc.profile];
+    // The plan file names the profile: only the policy's own entries count.
+    const profile = profileNamed(policy, vpc.profile);
     if (!profile) {
       problems.push(`vpcs[${v}].profile: no profile "${vpc.profile}" in the policy`);
       return;
@@ -131,34 +140,46 @@ export async function createRecordsDir(records: string, context: CliContext): Pr
 }
 
 /**
- * Writes a run's record to the records directory and prints its summary and path. The changes are
- * made by then, so a record that cannot be written goes to stderr whole rather than being lost.
- * Returns false when the file could not be written.
+ * Writes a run's final record to its file (the journal the run kept, replaced atomically and signed
+ * again when a key was given) and prints its summary and path. The changes are made by then, so a
+ * record that cannot be written goes to stderr whole rather than being lost. Returns false when the
+ * file could not be written.
  */
 export async function writeRunRecord(
   record: RemediationRecord,
-  recordsDir: string,
+  file: RecordFile,
   context: CliContext,
   color: boolean,
 ): Promise<boolean> {
-  const path = join(recordsDir, recordFileName(record));
   try {
-    await writeFile(path, `${JSON.stringify(record, null, 2)}\n`, 'utf8');
+    await file.write(record);
   } catch (error) {
     context.printer.err(
-      `vpc-guard: error: cannot write the record to ${path} (${(error as Error).message}); here it is:\n` +
+      `vpc-guard: error: cannot write the record to ${file.path ?? file.dir} (${(error as Error).message}); here it is:\n` +
         `${JSON.stringify(record)}\n`,
     );
     context.printer.out(renderRecordSummary(record, { color }));
     return false;
   }
-  context.printer.out(`\n${renderRecordSummary(record, { color })}Record: ${path}\n`);
+  context.printer.out(`\n${renderRecordSummary(record, { color })}Record: ${file.path ?? ''}\n`);
   return true;
+}
+
+/**
+ * Says, before anything is changed, that the run's record will carry no MAC: rollback then refuses it
+ * unless told `--accept-unsigned`, as it refuses a hand-made one.
+ */
+export function warnUnsigned(signed: boolean, context: CliContext): void {
+  if (signed) return;
+  context.printer.err(
+    'vpc-guard: warning: the record of this run will not be signed (no --record-key or ' +
+      '--record-key-file): `vpc-guard rollback` refuses an unsigned record unless given --accept-unsigned.\n',
+  );
 }
 
 /** `2026-11-20T10-00-00-000Z-<runId>.json`: the start time first so records sort by time. */
 export function recordFileName(record: RemediationRecord): string {
-  return `${record.startedAt.replace(/[:.]/g, '-')}-${record.runId}.json`;
+  return remediationRecordFileName(record);
 }
 
 function plural(count: number, noun: string): string {
@@ -219,7 +240,8 @@ async function loadSavedPlan(
 
 /**
  * Runs `vpc-guard apply`: collect, evaluate, read the DNS attributes decisions need, plan (or load
- * `--plan FILE`), show the plan, confirm, apply (each VPC described again first, fail closed on any
+ * `--plan FILE`, describe its VPCs again and narrow it to what the policy plans now: the file only
+ * selects, it never supplies a parameter or a line of the preview), show the plan, confirm, apply (each VPC described again first, fail closed on any
  * change since the plan), verify by rescan, write the record. Exit 0 when everything attempted is
  * verified, skipped or would succeed; 1 when anything ended still-failing, blocked, failed or
  * unauthorized (or a target could not be read, or the person said no); 2 on bad input, including
@@ -245,6 +267,7 @@ export async function runApply(
   const now = options.now ?? context.now();
   // Before anything is changed: a run whose record cannot be written must not start.
   const recordsDir = await createRecordsDir(options.records, context);
+  const signer = await resolveRecordSigner(options, context, deps);
 
   let plan: RemediationPlan;
   let session: LiveSession | undefined;
@@ -254,7 +277,7 @@ export async function runApply(
     plan = await loadSavedPlan(path, policyDigest(policy), policy.organization.id);
     checkPlanAgainstPolicy(plan, policy, path);
     // Only the accounts and regions the plan acts in; none at all when nothing will run.
-    const acting = plan.vpcs.filter((vpc) => vpc.actions.some((a) => a.status === 'planned'));
+    const acting = plan.vpcs.filter(hasPlannedAction);
     if (acting.length > 0) {
       session = await resolveLiveSession(
         {
@@ -266,6 +289,11 @@ export async function runApply(
         [...new Set(acting.map((vpc) => vpc.accountId))],
       );
     }
+    // The file only selects: what is shown, confirmed and written is what the policy plans now from
+    // what AWS shows now, narrowed to the file's selection; never the file's own parameters or text.
+    plan = session
+      ? await narrowSavedPlan(plan, policy, { ec2For: session.ec2For, clock: () => now })
+      : narrowPlan(plan, new Map());
   } else {
     session = await resolveLiveSession(options, context, deps);
     const build = await planLive(session, options, policy, context, now);
@@ -287,18 +315,41 @@ export async function runApply(
   const stop = await confirm(plan, options, context, deps);
   if (stop !== undefined) return stop;
 
-  const record = await applyRemediation(plan, policy, {
-    ec2For: session.ec2For,
-    identity: session.identity.arn,
-    clock: () => context.now(),
-    runId: randomUUID(),
-    ...(deps.endpointLimiter ? { endpointLimiter: deps.endpointLimiter() } : {}),
-    onAction: (action) => context.printer.err(`vpc-guard: ${action.outcome}: ${action.id}\n`),
-  });
-  if (!(await writeRunRecord(record, recordsDir, context, color))) return EXIT_CODES.nonCompliant;
+  warnUnsigned(signer !== undefined, context);
+  // The record file is the run's journal: written before the first call, before and after each write.
+  const file = new RecordFile(recordsDir, signer);
+  const record = await keepingRecord(file, () =>
+    applyRemediation(plan, policy, {
+      ec2For: session.ec2For,
+      identity: session.identity.arn,
+      clock: () => context.now(),
+      runId: randomUUID(),
+      ...(deps.endpointLimiter ? { endpointLimiter: deps.endpointLimiter() } : {}),
+      onAction: (action) => context.printer.err(`vpc-guard: ${action.outcome}: ${action.id}\n`),
+      journal: file,
+    }),
+  );
+  if (!(await writeRunRecord(record, file, context, color))) return EXIT_CODES.nonCompliant;
   return recordNeedsAttention(record) || failures.length > 0
     ? EXIT_CODES.nonCompliant
     : EXIT_CODES.ok;
+}
+
+/**
+ * Runs a writer that journals to `file`; a journal that cannot be written (or signed) stops the run
+ * before its next write and is reported as such, naming the record that holds what was done.
+ */
+export async function keepingRecord<T>(file: RecordFile, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (!(error instanceof VpcGuardError)) throw error;
+    throw new CliInputError(
+      `the run stopped before its next write because its record could not be kept (${error.message})` +
+        (file.path ? `; ${file.path} holds what it did` : '; nothing was changed'),
+      { cause: error },
+    );
+  }
 }
 
 /** Adds `vpc-guard apply` to the program. */
@@ -338,7 +389,7 @@ export function registerApplyCommand(
         .argParser(parseNow)
         .hideHelp(),
     );
-  return addLiveSourceOptions(command, 'implied')
+  return addLiveSourceOptions(addRecordKeyOptions(command, 'sign'), 'implied')
     .addHelpText(
       'after',
       `

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import {
+  RecordFile,
   RollbackRefusedError,
   applyRollback,
   loadRemediationRecord,
@@ -11,14 +12,17 @@ import {
 import { Option, type Command } from 'commander';
 import { CliInputError, EXIT_CODES, type CliContext, type ExitCode } from '../context';
 import { createProcessDependencies, type CliDependencies } from '../dependencies';
+import { addRecordKeyOptions, resolveRecordSigner, type RecordKeyOptions } from '../record-key';
 import { addLiveSourceOptions, resolveLiveSession, type LiveSourceOptions } from '../source';
-import { DEFAULT_RECORDS_DIR, createRecordsDir, writeRunRecord } from './apply';
+import { DEFAULT_RECORDS_DIR, createRecordsDir, keepingRecord, writeRunRecord } from './apply';
 import { useColor } from './plan';
 import { loadInput } from './scan';
 
 /** The options of `vpc-guard rollback`, as commander parses them. */
-export interface RollbackCommandOptions extends LiveSourceOptions {
+export interface RollbackCommandOptions extends LiveSourceOptions, RecordKeyOptions {
   readonly yes?: boolean;
+  /** Act on a record without a MAC (or with one no key was given for), after showing every write. */
+  readonly acceptUnsigned?: boolean;
   readonly dryRun?: boolean;
   readonly recreateNat?: boolean;
   readonly records: string;
@@ -31,8 +35,12 @@ const MARKS: Readonly<Record<RollbackPlan['steps'][number]['status'], string>> =
   skipped: '=',
 };
 
-/** The rollback plan as a diff a person reviews before saying yes. */
-export function renderRollbackPlan(plan: RollbackPlan): string {
+/**
+ * The rollback plan as a diff a person reviews before saying yes. `full` adds, under each step that
+ * will run, every parameter it writes with (policy documents, routes, subnets): for a record whose
+ * integrity is not verified, the person is the only check of what it asks for.
+ */
+export function renderRollbackPlan(plan: RollbackPlan, full = false): string {
   const lines = [`Rollback of run ${plan.rollbackOf}: ${plan.steps.length} step(s)`];
   let vpc = '';
   for (const step of plan.steps) {
@@ -42,6 +50,10 @@ export function renderRollbackPlan(plan: RollbackPlan): string {
       lines.push('', where);
     }
     lines.push(`  ${MARKS[step.status]} ${step.summary}`);
+    if (full && step.status === 'planned') {
+      for (const line of JSON.stringify(step.params, null, 2).split('\n'))
+        lines.push(`      ${line}`);
+    }
     if (step.status !== 'planned' && step.reason)
       lines.push(`      ${step.status}: ${step.reason}`);
   }
@@ -53,8 +65,10 @@ export function renderRollbackPlan(plan: RollbackPlan): string {
  * Runs `vpc-guard rollback RECORD`: plans the inverse of an apply run from its record alone (restore
  * policies, remove what vpc-guard created, recreate removed routes and, with `--recreate-nat`, the
  * NAT gateways), shows it, and applies it only with `--yes` (or as DryRun with `--dry-run`). Writes a
- * rollback record next to the others. Exit 0 when every step is restored or already right, 1 when
- * anything is blocked, still failing or failed, 2 on bad input.
+ * rollback record next to the others, kept as a journal while it runs. The record must verify with
+ * the given key; an unsigned one is used only with `--accept-unsigned`, and then every write is shown
+ * in full first; a bad MAC is always refused (exit 2, no AWS call). Exit 0 when every step is restored
+ * or already right, 1 when anything is blocked, still failing or failed, 2 on bad input.
  */
 export async function runRollback(
   recordPath: string,
@@ -63,7 +77,21 @@ export async function runRollback(
   deps: CliDependencies = createProcessDependencies(),
 ): Promise<ExitCode> {
   const path = resolve(context.cwd, recordPath);
-  const record = await loadInput(() => loadRemediationRecord(path));
+  // Integrity first: a record that fails it is refused before any AWS call (KMS aside).
+  const signer = await resolveRecordSigner(options, context, deps);
+  const { record, verdict } = await loadInput(() =>
+    loadRemediationRecord(path, {
+      ...(signer ? { signer } : {}),
+      acceptUnsigned: options.acceptUnsigned ?? false,
+    }),
+  );
+  const unverified = verdict === 'unsigned';
+  if (unverified) {
+    context.printer.err(
+      `vpc-guard: warning: ${recordPath} is not verified (no valid MAC checked): it may be hand-made; ` +
+        'every write is shown in full below, and AWS is still described before each one.\n',
+    );
+  }
   let plan: RollbackPlan;
   try {
     plan = planRollback(record, { recreateNat: options.recreateNat ?? false });
@@ -72,7 +100,7 @@ export async function runRollback(
       throw new CliInputError(`${recordPath}: ${error.message}`);
     throw error;
   }
-  context.printer.out(renderRollbackPlan(plan));
+  context.printer.out(renderRollbackPlan(plan, unverified));
   const runnable = plan.steps.filter((step) => step.status === 'planned');
   if (runnable.length === 0) {
     context.printer.out('Nothing to roll back.\n');
@@ -95,17 +123,21 @@ export async function runRollback(
     deps,
     [...new Set(runnable.map((step) => step.accountId))],
   );
-  const result = await applyRollback(plan, {
-    ec2For: session.ec2For,
-    identity: session.identity.arn,
-    clock: () => context.now(),
-    runId: randomUUID(),
-    dryRun: options.dryRun ?? false,
-    ...(deps.endpointLimiter ? { endpointLimiter: deps.endpointLimiter() } : {}),
-    onAction: (action) => context.printer.err(`vpc-guard: ${action.outcome}: ${action.id}\n`),
-  });
+  const file = new RecordFile(recordsDir, signer);
+  const result = await keepingRecord(file, () =>
+    applyRollback(plan, {
+      ec2For: session.ec2For,
+      identity: session.identity.arn,
+      clock: () => context.now(),
+      runId: randomUUID(),
+      dryRun: options.dryRun ?? false,
+      ...(deps.endpointLimiter ? { endpointLimiter: deps.endpointLimiter() } : {}),
+      onAction: (action) => context.printer.err(`vpc-guard: ${action.outcome}: ${action.id}\n`),
+      journal: file,
+    }),
+  );
   const color = useColor(options.color, context);
-  if (!(await writeRunRecord(result, recordsDir, context, color))) return EXIT_CODES.nonCompliant;
+  if (!(await writeRunRecord(result, file, context, color))) return EXIT_CODES.nonCompliant;
   return recordNeedsAttention(result) ? EXIT_CODES.nonCompliant : EXIT_CODES.ok;
 }
 
@@ -124,7 +156,8 @@ export function registerRollbackCommand(
       'Plan the inverse of an apply run from its record: restore the previous endpoint policies, ' +
         'remove what vpc-guard created, undo private DNS and coverage changes, recreate removed ' +
         'routes and, with --recreate-nat, the deleted NAT gateways (same subnet, same Elastic IP). ' +
-        'Without --yes it only shows the plan.',
+        'Without --yes it only shows the plan. The record must carry a MAC that verifies with ' +
+        '--record-key or --record-key-file; an unsigned one is refused unless --accept-unsigned.',
     )
     .addOption(new Option('-y, --yes', 'apply the rollback plan'))
     .addOption(new Option('--dry-run', 'send every write with DryRun; nothing changes'))
@@ -132,14 +165,21 @@ export function registerRollbackCommand(
       new Option('--recreate-nat', 'recreate deleted NAT gateways and point their routes at them'),
     )
     .addOption(
+      new Option(
+        '--accept-unsigned',
+        'act on a record without a verified MAC, after showing every write in full (a bad MAC is refused all the same)',
+      ),
+    )
+    .addOption(
       new Option('--records <dir>', 'directory for the rollback record').default(
         DEFAULT_RECORDS_DIR,
       ),
     )
     .addOption(new Option('--no-color', 'plain text, even on a terminal'));
-  return addLiveSourceOptions(command, 'implied').action(
-    async (record: string, options: RollbackCommandOptions) => {
-      onExit(await runRollback(record, options, context, deps));
-    },
-  );
+  return addLiveSourceOptions(
+    addRecordKeyOptions(command, 'verify (and sign the rollback)'),
+    'implied',
+  ).action(async (record: string, options: RollbackCommandOptions) => {
+    onExit(await runRollback(record, options, context, deps));
+  });
 }

@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import {
   InputValidationError,
@@ -9,6 +8,7 @@ import {
   loadNetworkSnapshots,
   renderReport,
   summarizeEvaluations,
+  writeFileAtomic,
   type GuardPolicy,
   type NetworkSnapshot,
   type ReportFormat,
@@ -168,7 +168,7 @@ export async function runScan(
     context.printer.out(report);
   } else {
     try {
-      await writeFile(resolve(context.cwd, options.output), report, 'utf8');
+      await writeFileAtomic(resolve(context.cwd, options.output), report);
     } catch (error) {
       throw new CliInputError(
         `${options.output}: cannot write the report (${(error as Error).message})`,

@@ -1,14 +1,15 @@
-import { Aws, Duration, Fn, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, Fn, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import {
   AccountRootPrincipal,
+  ArnPrincipal,
   PolicyDocument,
   PolicyStatement,
   Role,
   ServicePrincipal,
 } from 'aws-cdk-lib/aws-iam';
-import { CfnKey, Key } from 'aws-cdk-lib/aws-kms';
+import { CfnAlias, CfnKey, Key } from 'aws-cdk-lib/aws-kms';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, LambdaSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -27,6 +28,9 @@ const FUNCTION_SIZES = {
   sweep: { memorySize: 2048, timeout: Duration.minutes(15) },
   'slack-notifier': { memorySize: 256, timeout: Duration.seconds(30) },
 } as const;
+
+/** The alias of the record-signing key, for `vpc-guard rollback --record-key alias/vpc-guard-records`. */
+export const RECORD_KEY_ALIAS = 'alias/vpc-guard-records';
 
 /** How long the functions keep a policy before reading it again (POLICY_CACHE_SECONDS). */
 export const POLICY_CACHE_SECONDS = 300;
@@ -79,12 +83,17 @@ export class GuardService extends Construct {
   readonly table: Table;
   /** Finding changes, KMS-encrypted, TLS only. */
   readonly topic: Topic;
-  /** "on" stops every remediation write; created "off". */
+  /** "on" stops every remediation write; created "on", so a first deployment never writes. */
   readonly killSwitch: StringParameter;
   /** Absent when the policy lives in S3. */
   readonly policyParameter: StringParameter | undefined;
   /** Where SNS deliveries that fail (e-mail, Slack) end up. */
   readonly notificationDeadLetterQueue: Queue;
+  /**
+   * The HMAC key that makes remediation records tamper-evident (RECORD_KEY_ARN): the pipeline roles
+   * may only GenerateMac with it; `vpc-guard rollback --record-key` verifies with VerifyMac.
+   */
+  readonly recordKeyArn: string;
 
   constructor(scope: Construct, id: string, props: GuardServiceProps) {
     super(scope, id);
@@ -128,9 +137,10 @@ export class GuardService extends Construct {
 
     this.killSwitch = new StringParameter(this, 'KillSwitch', {
       parameterName: config.killSwitchParameterName,
-      // CloudFormation writes "off" when it creates the parameter; a deploy that leaves this
-      // definition unchanged does not touch a value an operator has set since.
-      stringValue: 'off',
+      // Created "on": a first deployment reports but writes nothing until an operator turns it off
+      // (docs/DEPLOY.md, "First deployment"). A deploy that leaves this definition unchanged does
+      // not touch a value set since; one that changes it (say, from "off") writes "on" again.
+      stringValue: 'on',
       allowedPattern: '^(on|off)$',
       description: 'vpc-guard kill switch: "on" stops every remediation write at once.',
     });
@@ -160,6 +170,21 @@ export class GuardService extends Construct {
       ...(props.roleNames ? { roleName: props.roleNames.remediation } : {}),
     });
     const pipelineRoles = [this.evaluationRole, this.remediationRole];
+    // Only the pipeline roles can sign (the key policy names them; no IAM policy can grant it), so
+    // nobody else in the account can make a record that verifies.
+    const recordKey = new CfnKey(this, 'RecordKey', {
+      description: 'vpc-guard: HMAC key that signs remediation records (GenerateMac/VerifyMac)',
+      keySpec: 'HMAC_256',
+      keyUsage: 'GENERATE_VERIFY_MAC',
+      keyPolicy: recordKeyPolicy(pipelineRoles),
+    });
+    // The key is what tells a real record from a forged one: it outlives the stack.
+    recordKey.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    new CfnAlias(this, 'RecordKeyAlias', {
+      aliasName: RECORD_KEY_ALIAS,
+      targetKeyId: recordKey.attrKeyId,
+    });
+    this.recordKeyArn = recordKey.attrArn;
     const eventBusArn =
       props.eventBus?.eventBusArn ??
       Fn.sub('arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default');
@@ -212,6 +237,12 @@ export class GuardService extends Construct {
         actions: ['events:PutEvents'],
         resources: [eventBusArn],
       }),
+      new PolicyStatement({
+        sid: 'SignRemediationRecords',
+        // Sign only: VerifyMac is for the operators who roll back, never the functions.
+        actions: ['kms:GenerateMac'],
+        resources: [this.recordKeyArn],
+      }),
     ];
     for (const role of pipelineRoles) {
       for (const statement of statements) role.addToPolicy(statement);
@@ -226,6 +257,7 @@ export class GuardService extends Construct {
       SECURITY_HUB: config.securityHub ? 'on' : 'off',
       MODE: config.mode,
       KILL_SWITCH_PARAMETER: config.killSwitchParameterName,
+      RECORD_KEY_ARN: this.recordKeyArn,
       // The loop guard: changes made by vpc-guard's own roles do not trigger it again.
       OWN_ROLE_ARNS: Fn.join(',', [this.remediationRole.roleArn, this.evaluationRole.roleArn]),
       ...props.environment,
@@ -322,6 +354,29 @@ export class GuardService extends Construct {
   }
 }
 
+/** What the account may do to administer vpc-guard's keys (no `kms:*`, no use of the key). */
+const KEY_ADMINISTRATION_ACTIONS = [
+  'kms:DescribeKey',
+  'kms:GetKeyPolicy',
+  'kms:PutKeyPolicy',
+  'kms:GetKeyRotationStatus',
+  'kms:EnableKeyRotation',
+  'kms:DisableKeyRotation',
+  'kms:RotateKeyOnDemand',
+  'kms:ListKeyRotations',
+  'kms:ListKeyPolicies',
+  'kms:ListResourceTags',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:UpdateKeyDescription',
+  'kms:EnableKey',
+  'kms:DisableKey',
+  'kms:ScheduleKeyDeletion',
+  'kms:CancelKeyDeletion',
+  'kms:ListGrants',
+  'kms:RevokeGrant',
+];
+
 /**
  * The key policy of the topic key, without a `kms:*`: the account administers the key with the
  * key-management actions listed one by one, and IAM policies in the account may grant the two calls
@@ -334,33 +389,44 @@ function topicKeyPolicy(): PolicyDocument {
       new PolicyStatement({
         sid: 'AccountAdministersTheKey',
         principals: [account],
-        actions: [
-          'kms:DescribeKey',
-          'kms:GetKeyPolicy',
-          'kms:PutKeyPolicy',
-          'kms:GetKeyRotationStatus',
-          'kms:EnableKeyRotation',
-          'kms:DisableKeyRotation',
-          'kms:RotateKeyOnDemand',
-          'kms:ListKeyRotations',
-          'kms:ListKeyPolicies',
-          'kms:ListResourceTags',
-          'kms:TagResource',
-          'kms:UntagResource',
-          'kms:UpdateKeyDescription',
-          'kms:EnableKey',
-          'kms:DisableKey',
-          'kms:ScheduleKeyDeletion',
-          'kms:CancelKeyDeletion',
-          'kms:ListGrants',
-          'kms:RevokeGrant',
-        ],
+        actions: [...KEY_ADMINISTRATION_ACTIONS],
         resources: ['*'],
       }),
       new PolicyStatement({
         sid: 'IamPoliciesGrantPublishing',
         principals: [account],
         actions: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        resources: ['*'],
+      }),
+    ],
+  });
+}
+
+/**
+ * The record key's policy: the account administers the key (key-management actions listed one by
+ * one) and IAM policies in the account may grant VerifyMac (operators who roll back); GenerateMac
+ * only to the pipeline roles, named here, so no other principal of the account can sign a record.
+ */
+function recordKeyPolicy(signers: readonly Role[]): PolicyDocument {
+  const account = new AccountRootPrincipal();
+  return new PolicyDocument({
+    statements: [
+      new PolicyStatement({
+        sid: 'AccountAdministersTheKey',
+        principals: [account],
+        actions: KEY_ADMINISTRATION_ACTIONS.filter((action) => !action.includes('Rotat')),
+        resources: ['*'],
+      }),
+      new PolicyStatement({
+        sid: 'IamPoliciesGrantVerifying',
+        principals: [account],
+        actions: ['kms:VerifyMac', 'kms:DescribeKey'],
+        resources: ['*'],
+      }),
+      new PolicyStatement({
+        sid: 'OnlyTheFunctionsSign',
+        principals: signers.map((role) => new ArnPrincipal(role.roleArn)),
+        actions: ['kms:GenerateMac'],
         resources: ['*'],
       }),
     ],

@@ -39,7 +39,7 @@ const PRICING: Readonly<Record<string, RegionPricing>> = {
 
 /** Pricing for a region, falling back to us-east-1 figures (flagged) where none are recorded. */
 export function pricingFor(region: string): { pricing: RegionPricing; estimated: boolean } {
-  const pricing = PRICING[region];
+  const pricing = Object.hasOwn(PRICING, region) ? PRICING[region] : undefined;
   return pricing
     ? { pricing, estimated: false }
     : { pricing: { ...US_EAST_1, region }, estimated: true };

@@ -25,6 +25,11 @@ import {
 export interface AnalyzeEndpointPolicyOptions {
   /** The organization whose identities and resources are trusted, e.g. `o-a1b2c3d4e5`. */
   readonly organizationId: string;
+  /**
+   * The endpoint's region, e.g. `us-east-1`: only AWS-owned resources of this region (the Amazon
+   * Linux repositories a workload here reads) are exempt from the resource scope, and only for reads.
+   */
+  readonly region: string;
 }
 
 const NOT_APPLICABLE: EndpointPolicyAnalysis = Object.freeze({
@@ -53,7 +58,7 @@ const AWS_OWNED_READS: ScopeEvidence = {
   keys: [],
   values: [],
   accounts: [],
-  description: 'read-only access to AWS-owned resources',
+  description: "reads of the endpoint region's AWS-owned resources",
 };
 
 /** Scopes that are not bounds but reasons none is needed. */
@@ -103,11 +108,12 @@ function isOrganizationWide(scope: ScopeEvidence): boolean {
 function analyzeAllow(
   statement: ParsedStatement,
   perimeters: readonly DenyPerimeter[],
-  organizationId: string,
+  options: AnalyzeEndpointPolicyOptions,
 ): StatementAnalysis {
+  const { organizationId } = options;
   const principal = scopeFromPrincipal(statement.principal);
   const conditions = scopeFromAllowConditions(statement.conditions, organizationId);
-  const resources = scopeFromResources(statement.resources);
+  const resources = scopeFromResources(statement.resources, statement.actions, options.region);
   const actions = actionBreadth(statement.actions);
   const notes: Record<Dimension, string[]> = {
     principal: [...conditions.notes.principal],
@@ -128,15 +134,11 @@ function analyzeAllow(
   // "AllowRequestsByAWSServicePrincipals" is Resource "*".
   if (serviceOnly) resourceScope ??= SERVICE_ONLY_RESOURCES;
   // yum and the SSM agent read AWS-owned buckets with unsigned requests, so no principal scope can
-  // apply; reads of AWS-owned objects cannot carry data out, writes to a look-alike bucket could.
+  // apply; reads of the region's AWS-owned objects cannot carry data out, anything more could.
   if (principalScope === null && resources.awsOwnedOnly) {
-    if (actions.readOnly) {
-      principalScope = AWS_OWNED_READS;
-    } else {
-      notes.principal.push(
-        'AWS-owned resources waive the principal scope only for read-only actions',
-      );
-    }
+    principalScope = AWS_OWNED_READS;
+  } else if (principalScope === null && resources.awsOwnedBeyondReads) {
+    notes.principal.push('AWS-owned resources waive the principal scope only for reads of them');
   }
 
   for (const perimeter of perimeters) {
@@ -266,7 +268,8 @@ function analyzeDeny(perimeter: DenyPerimeter, statement: ParsedStatement): Stat
   };
 }
 
-function analyzeText(text: string, organizationId: string): EndpointPolicyAnalysis {
+function analyzeText(text: string, options: AnalyzeEndpointPolicyOptions): EndpointPolicyAnalysis {
+  const { organizationId } = options;
   const parsed = parseEndpointPolicy(text);
   if (!parsed.ok) return unparseable(parsed.error);
   const perimeters = new Map<ParsedStatement, DenyPerimeter>();
@@ -279,7 +282,7 @@ function analyzeText(text: string, organizationId: string): EndpointPolicyAnalys
   const statements = parsed.policy.statements.map((statement) => {
     const perimeter = perimeters.get(statement);
     return perimeter === undefined
-      ? analyzeAllow(statement, denies, organizationId)
+      ? analyzeAllow(statement, denies, options)
       : analyzeDeny(perimeter, statement);
   });
   let verdict: StatementVerdict = 'scoped';
@@ -319,21 +322,30 @@ function unparseable(parseError: string): EndpointPolicyAnalysis {
 
 /** How many analyses are kept: enough for an organization's distinct policies, bounded for Lambda. */
 const CACHE_LIMIT = 50_000;
-/** Organization id, then document text: no concatenated key to build for every lookup. */
-const cache = new Map<string, Map<string, EndpointPolicyAnalysis>>();
+/** Organization id, region, then document text: no concatenated key to build for every lookup. */
+const cache = new Map<string, Map<string, Map<string, EndpointPolicyAnalysis>>>();
 let cached = 0;
 
-function remember(organizationId: string, text: string, analysis: EndpointPolicyAnalysis): void {
+function remember(
+  options: AnalyzeEndpointPolicyOptions,
+  text: string,
+  analysis: EndpointPolicyAnalysis,
+): void {
   // Starting afresh when full is O(1) and costs one re-analysis per policy still in use; evicting the
   // oldest entry one by one makes V8 walk the holes deleted Map entries leave at the front.
   if (cached >= CACHE_LIMIT) {
     cache.clear();
     cached = 0;
   }
-  let documents = cache.get(organizationId);
+  let regions = cache.get(options.organizationId);
+  if (regions === undefined) {
+    regions = new Map();
+    cache.set(options.organizationId, regions);
+  }
+  let documents = regions.get(options.region);
   if (documents === undefined) {
     documents = new Map();
-    cache.set(organizationId, documents);
+    regions.set(options.region, documents);
   }
   documents.set(text, analysis);
   cached += 1;
@@ -346,7 +358,7 @@ function remember(organizationId: string, text: string, analysis: EndpointPolicy
  * would not accept the document (the reason is in `parseError`), `not-applicable` when there is no
  * document. Never throws.
  *
- * Results are memoised per (document, organization), at most 50,000 of them, and frozen: estates
+ * Results are memoised per (document, organization, region), at most 50,000 of them, and frozen: estates
  * repeat the same few policies across thousands of endpoints.
  */
 export function analyzeEndpointPolicy(
@@ -369,9 +381,9 @@ export function analyzeEndpointPolicy(
     if (serialised === undefined) return unparseable('policy is not a JSON value');
     text = serialised;
   }
-  const hit = cache.get(options.organizationId)?.get(text);
+  const hit = cache.get(options.organizationId)?.get(options.region)?.get(text);
   if (hit !== undefined) return hit;
-  const analysis = freezeAnalysis(analyzeText(text, options.organizationId));
-  remember(options.organizationId, text, analysis);
+  const analysis = freezeAnalysis(analyzeText(text, options));
+  remember(options, text, analysis);
   return analysis;
 }

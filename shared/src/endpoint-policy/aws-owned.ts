@@ -3,67 +3,155 @@
  * organization: Amazon Linux package repositories, the ECR image-layer bucket, Amazon AMIs. Sources:
  * aws-samples/data-perimeter-policy-examples, `vpc_endpoint_policies/README.md` ("AllowRequestsToAWS
  * OwnedResources", "AllowRequestsByOrgsIdentitiesToAWSResources"), and the EKS user guide's add-on
- * image registries. Data, not logic: extend the lists here when AWS adds a bucket or a region.
+ * image registries. Data, not logic: extend the lists here when AWS adds a bucket or a region. An
+ * exception holds only for the endpoint's own region and only for reads.
  */
 
-/** A region code, or `*` (a pattern over every region). */
-const REGION = String.raw`(?:[a-z]{2}(?:-[a-z]+)+-\d|\*)`;
-const PARTITION = String.raw`arn:aws(?:-cn|-us-gov)?`;
-
-/** Bucket names (regular expressions, `{R}` for the region) of AWS-owned S3 buckets. */
-const AWS_OWNED_BUCKETS = [
-  String.raw`packages\.{R}\.amazonaws\.com`,
-  String.raw`repo\.{R}\.amazonaws\.com`,
-  String.raw`amazonlinux\.{R}\.amazonaws\.com`,
-  String.raw`amazonlinux-2-repos-{R}`,
-  String.raw`al2023-repos-(?:{R}-[0-9a-f]{8}|\*)`,
-  String.raw`al2023-{R}`,
-  String.raw`prod-{R}-starport-layer-bucket`,
-  String.raw`repo\.{R}\.emr\.amazonaws\.com`,
-  String.raw`prod\.{R}\.appinfo\.src`,
-  String.raw`aws-ssm-{R}`,
-  String.raw`aws-windows-downloads-{R}`,
-  String.raw`amazon-ssm-{R}`,
-  String.raw`amazon-ssm-packages-{R}`,
-  String.raw`{R}-birdwatcher-prod`,
-  String.raw`aws-ssm-distributor-file-{R}`,
-  String.raw`aws-ssm-document-attachments-{R}`,
-  String.raw`patch-baseline-snapshot-{R}`,
-  String.raw`aws-patchmanager-macos-{R}`,
-  String.raw`amazoncloudwatch-agent(?:-{R})?`,
-  String.raw`aws-codedeploy-{R}`,
-  String.raw`ec2imagebuilder-toe-{R}-prod`,
-  String.raw`ec2imagebuilder-managed-resources-{R}-prod`,
-  String.raw`cloudformation-waitcondition-{R}`,
-  String.raw`aws-ec2-enclave-certificate-{R}-prod`,
-];
-
-/** Non-S3 ARNs of AWS-owned resources: AWS publishes them with no account, or the account `aws`. */
-const AWS_OWNED_ARNS = [
-  // Every AMI ARN carries no account; Amazon's are the ones RunInstances needs from outside the org.
-  String.raw`{P}:ec2:(?:{R})?::image/.*`,
-  String.raw`{P}:ssm:(?:{R})?::(?:parameter/aws/|document/|automation-definition/).*`,
-  String.raw`{P}:cloudformation:{R}:aws:transform/.*`,
-  String.raw`{P}:imagebuilder:{R}:aws:(?:component|image)/.*`,
-];
-
-const AWS_OWNED_PATTERN = new RegExp(
-  `^(?:${[
-    ...AWS_OWNED_BUCKETS.map((bucket) => String.raw`{P}:s3:::${bucket}(?:/.*)?`),
-    ...AWS_OWNED_ARNS,
-  ]
-    .map((source) => source.replaceAll('{P}', PARTITION).replaceAll('{R}', REGION))
-    .join('|')})$`,
-);
+/** Reads of AWS-owned S3 objects: what yum, the SSM agent and ECR layer pulls need, nothing more. */
+const S3_READS = ['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket'];
 
 /**
- * True when a `Resource` value names only AWS-owned resources (an Amazon Linux repository bucket, the
- * ECR layer bucket, Amazon AMIs, public SSM parameters...). Such a statement needs no resource
- * condition, and, when read-only, no principal scope: yum and the SSM agent reach these buckets with
- * unsigned requests.
+ * Names (`{R}` for the region) of AWS-owned S3 buckets, each bound to one region. A name without
+ * the region (a global bucket), or with a pattern where the region or a suffix goes, is not here:
+ * anyone can create `aws-ssm-exfil` or `al2023-repos-us-east-1-deadbeef`.
  */
-export function isAwsOwnedResource(resource: string): boolean {
-  return AWS_OWNED_PATTERN.test(resource);
+const AWS_OWNED_BUCKETS = [
+  'packages.{R}.amazonaws.com',
+  'repo.{R}.amazonaws.com',
+  'amazonlinux.{R}.amazonaws.com',
+  'amazonlinux-2-repos-{R}',
+  'al2023-repos-{R}-de612dc2',
+  'al2023-{R}',
+  'prod-{R}-starport-layer-bucket',
+  'repo.{R}.emr.amazonaws.com',
+  'prod.{R}.appinfo.src',
+  'aws-ssm-{R}',
+  'aws-windows-downloads-{R}',
+  'amazon-ssm-{R}',
+  'amazon-ssm-packages-{R}',
+  '{R}-birdwatcher-prod',
+  'aws-ssm-distributor-file-{R}',
+  'aws-ssm-document-attachments-{R}',
+  'patch-baseline-snapshot-{R}',
+  'aws-patchmanager-macos-{R}',
+  'amazoncloudwatch-agent-{R}',
+  'aws-codedeploy-{R}',
+  'ec2imagebuilder-toe-{R}-prod',
+  'ec2imagebuilder-managed-resources-{R}-prod',
+  'cloudformation-waitcondition-{R}',
+  'aws-ec2-enclave-certificate-{R}-prod',
+];
+
+/**
+ * Other AWS-owned resources (`{P}` partition, `{R}` region) by ARN prefix, with the actions that
+ * only read them. Launching from an Amazon AMI reads the image and writes nothing to it; the
+ * data-perimeter samples' other actions on these ARNs (SendCommand, CreateChangeSet...) are not
+ * reads, so they get no exception.
+ */
+const AWS_OWNED_PREFIXES: readonly {
+  readonly prefix: string;
+  readonly reads: readonly string[];
+}[] = [
+  { prefix: '{P}:ec2:{R}::image/', reads: ['ec2:RunInstances', 'ec2:CreateReplaceRootVolumeTask'] },
+  {
+    prefix: '{P}:ssm:{R}::parameter/aws/',
+    reads: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath'],
+  },
+  { prefix: '{P}:ssm:{R}::document/', reads: ['ssm:GetDocument', 'ssm:DescribeDocument'] },
+  { prefix: '{P}:imagebuilder:{R}:aws:component/', reads: ['imagebuilder:GetComponent'] },
+  { prefix: '{P}:imagebuilder:{R}:aws:image/', reads: ['imagebuilder:GetImage'] },
+];
+
+const REGION_CODE = String.raw`[a-z]{2}(?:-[a-z]+)+-\d`;
+const ANY_PARTITION = String.raw`arn:aws(?:-cn|-us-gov)?`;
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+interface CompiledKind {
+  readonly pattern: RegExp;
+  /** Lower-cased: IAM actions are case-insensitive. */
+  readonly reads: ReadonlySet<string>;
+}
+
+/** The AWS-owned kinds of a region: exact names, a wildcard only after the fixed part. */
+function compileRegion(region: string): readonly CompiledKind[] {
+  const partition = `arn:${partitionOf(region)}`;
+  const fill = (template: string) =>
+    template
+      .split(/(\{[PR]\})/)
+      .map((part) =>
+        part === '{P}'
+          ? escapeRegExp(partition)
+          : part === '{R}'
+            ? escapeRegExp(region)
+            : escapeRegExp(part),
+      )
+      .join('');
+  const lower = (actions: readonly string[]) => new Set(actions.map((a) => a.toLowerCase()));
+  return [
+    ...AWS_OWNED_BUCKETS.map((bucket) => ({
+      pattern: new RegExp(`^${escapeRegExp(partition)}:s3:::${fill(bucket)}(?:/.*)?$`, 's'),
+      reads: lower(S3_READS),
+    })),
+    ...AWS_OWNED_PREFIXES.map(({ prefix, reads }) => ({
+      pattern: new RegExp(`^${fill(prefix)}.+$`, 's'),
+      reads: lower(reads),
+    })),
+  ];
+}
+
+/** Any region's AWS-owned S3 buckets and ARN prefixes, to tell "AWS's, elsewhere" from "anyone's". */
+const ANY_REGION_PATTERN = new RegExp(
+  `^(?:${[
+    ...AWS_OWNED_BUCKETS.map(
+      (bucket) =>
+        `${ANY_PARTITION}:s3:::${escapeRegExp(bucket).replaceAll('\\{R\\}', REGION_CODE)}(?:/.*)?`,
+    ),
+    ...AWS_OWNED_PREFIXES.map(
+      ({ prefix }) =>
+        `${escapeRegExp(prefix).replaceAll('\\{P\\}', ANY_PARTITION).replaceAll('\\{R\\}', `(?:${REGION_CODE})?`)}.+`,
+    ),
+  ].join('|')})$`,
+  's',
+);
+
+/** Compiled kinds per region: a handful of regions per process. */
+const compiled = new Map<string, readonly CompiledKind[]>();
+
+/** What a Resource value is, as far as AWS-owned resources go. */
+export type AwsOwnedMatch =
+  /** A documented AWS-owned resource of the endpoint's region; `reads` are the actions exempt on it. */
+  | { readonly here: true; readonly reads: ReadonlySet<string> }
+  /** A documented AWS-owned resource of another region: outside the organization, no exception. */
+  | { readonly here: false };
+
+/**
+ * Matches a `Resource` value against the documented AWS-owned resources (Amazon Linux repository
+ * buckets, the ECR layer bucket, Amazon AMIs, public SSM parameters...) of `region`. Undefined when
+ * the value is not one of them in any region: a pattern over the region (`aws-ssm-*`) names buckets
+ * anyone can create, so it is never AWS-owned.
+ */
+export function matchAwsOwnedResource(resource: string, region: string): AwsOwnedMatch | undefined {
+  let kinds = compiled.get(region);
+  if (kinds === undefined) {
+    kinds = compileRegion(region);
+    compiled.set(region, kinds);
+  }
+  for (const kind of kinds) {
+    if (kind.pattern.test(resource)) return { here: true, reads: kind.reads };
+  }
+  return ANY_REGION_PATTERN.test(resource) ? { here: false } : undefined;
+}
+
+/**
+ * True when a `Resource` value names only documented AWS-owned resources of `region` (the
+ * endpoint's region). Reads of them need no resource condition and, since yum and the SSM agent
+ * send unsigned requests, no principal scope.
+ */
+export function isAwsOwnedResource(resource: string, region: string): boolean {
+  return matchAwsOwnedResource(resource, region)?.here === true;
 }
 
 /** The partition of a region: `aws-cn` for China, `aws-us-gov` for GovCloud, else `aws`. */
@@ -130,7 +218,9 @@ const EKS_ADDON_REGISTRY_ACCOUNTS: Readonly<Record<string, string>> = {
 
 /** The ECR repositories of the EKS add-on images in a region, or undefined when not known. */
 export function eksAddonRepositoryArn(region: string): string | undefined {
-  const account = EKS_ADDON_REGISTRY_ACCOUNTS[region];
+  const account = Object.hasOwn(EKS_ADDON_REGISTRY_ACCOUNTS, region)
+    ? EKS_ADDON_REGISTRY_ACCOUNTS[region]
+    : undefined;
   return account === undefined
     ? undefined
     : `arn:${partitionOf(region)}:ecr:${region}:${account}:repository/*`;

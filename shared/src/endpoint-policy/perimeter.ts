@@ -78,6 +78,19 @@ function conditionRole(condition: ParsedCondition, organizationId: string): Cond
       problem: `its condition ${condition.operator} on ${condition.keyText} narrows it to requests that also match that`,
     };
   }
+  // IAM documents a multivalued key only with a set operator (here ForAllValues:, true when the key
+  // is absent) and a single-valued key only without one; any other form is not relied on.
+  const documented = key.multivalued
+    ? condition.setOperator === 'ForAllValues'
+    : condition.setOperator === null;
+  if (!documented) {
+    return {
+      role: 'other',
+      problem: key.multivalued
+        ? `${condition.operator} on multivalued ${key.canonical} without ForAllValues: is not a documented form`
+        : `${condition.operator} on single-valued ${key.canonical} uses a set operator, not a documented form`,
+    };
+  }
   const check = checkTrustedValues(
     key,
     condition.values,

@@ -4,7 +4,7 @@
  * actions. Trust is judged against the policy's organization: an org id of another organization, a
  * wildcard or an account-less ARN is not a scope, and the reason says which value was found.
  */
-import { isAwsOwnedResource } from './aws-owned';
+import { matchAwsOwnedResource } from './aws-owned';
 import type { ParsedCondition, ParsedList, ParsedPrincipal } from './parse';
 import type { ScopeEvidence } from './verdicts';
 
@@ -19,6 +19,12 @@ export interface TrustedKey {
   /** The documented spelling (keys are case-insensitive; reports use this one). */
   readonly canonical: string;
   readonly kind: TrustedKeyKind;
+  /**
+   * The request can carry several values (IAM "multivalued" keys): only a set operator reads it as
+   * documented (`ForAnyValue:` in an Allow, `ForAllValues:` in a Deny). A single-valued key takes
+   * none: IAM warns that a set operator on it can make a policy more permissive than it reads.
+   */
+  readonly multivalued: boolean;
 }
 
 const TRUSTED_KEYS: ReadonlyMap<string, TrustedKey> = new Map<string, TrustedKey>(
@@ -36,7 +42,7 @@ const TRUSTED_KEYS: ReadonlyMap<string, TrustedKey> = new Map<string, TrustedKey
     ] as const
   ).map(([dimension, canonical, kind]) => [
     canonical.toLowerCase(),
-    { dimension, canonical, kind },
+    { dimension, canonical, kind, multivalued: kind === 'org-paths' },
   ]),
 );
 
@@ -243,6 +249,17 @@ export function scopeFromAllowConditions(
       );
       continue;
     }
+    const documented = key.multivalued
+      ? condition.setOperator === 'ForAnyValue'
+      : condition.setOperator === null;
+    if (!documented) {
+      dimensionNotes.push(
+        key.multivalued
+          ? `${condition.operator} on multivalued ${key.canonical} without ForAnyValue: is not a documented form`
+          : `${condition.operator} on single-valued ${key.canonical} uses a set operator, not a documented form`,
+      );
+      continue;
+    }
     const check = checkTrustedValues(
       key,
       condition.values,
@@ -356,26 +373,50 @@ export function scopeFromPrincipal(principal: ParsedPrincipal): PrincipalElement
 /** What the Resource element of a statement admits. */
 export interface ResourceElementScope {
   readonly scoped: boolean;
-  /** Every resource is AWS-owned (see `isAwsOwnedResource`). */
+  /**
+   * Every resource is an AWS-owned resource of the endpoint's region and every action only reads it
+   * (see `matchAwsOwnedResource`).
+   */
   readonly awsOwnedOnly: boolean;
+  /** It names AWS-owned resources for actions other than reads of them. */
+  readonly awsOwnedBeyondReads: boolean;
   readonly evidence: ScopeEvidence | null;
   readonly problem?: string;
   readonly text: string;
 }
 
 type ResourceKind =
-  | { readonly kind: 'wildcard' }
-  | { readonly kind: 'aws-owned' }
+  | { readonly kind: 'wildcard'; readonly problem?: string }
+  | { readonly kind: 'aws-owned'; readonly reads: ReadonlySet<string> }
+  | { readonly kind: 'outside'; readonly problem: string }
   | { readonly kind: 'named'; readonly account?: string };
+
+/** A policy variable: the request, not the policy, decides what it names. */
+const POLICY_VARIABLE = /\$\{/;
 
 /**
  * Whether one Resource value names what it admits. An ARN whose account is a wildcard, an S3 ARN
- * whose bucket name has one (bucket names are global: anyone can create `corp-exfil`), or any other
- * account-less ARN with a wildcard admits resources outside the organization.
+ * whose bucket name has one (bucket names are global: anyone can create `corp-exfil`), any other
+ * account-less ARN with a wildcard, or a policy variable admits resources outside the organization;
+ * so does an AWS-owned resource, unless it is one of the endpoint's region (then only reads of it
+ * are exempt).
  */
-function classifyResource(value: string): ResourceKind {
+function classifyResource(value: string, region: string): ResourceKind {
   if (value === '*') return { kind: 'wildcard' };
-  if (isAwsOwnedResource(value)) return { kind: 'aws-owned' };
+  if (POLICY_VARIABLE.test(value)) {
+    return {
+      kind: 'wildcard',
+      problem: `"${value}" names its resource with a policy variable, which the request fills in`,
+    };
+  }
+  const owned = matchAwsOwnedResource(value, region);
+  if (owned?.here === true) return { kind: 'aws-owned', reads: owned.reads };
+  if (owned !== undefined) {
+    return {
+      kind: 'outside',
+      problem: `"${value}" is AWS-owned but not of this endpoint's region (${region}): outside the organization`,
+    };
+  }
   const parts = value.split(':');
   if (parts.length < 6 || parts[0] !== 'arn') {
     return WILDCARD.test(value) ? { kind: 'wildcard' } : { kind: 'named' };
@@ -385,7 +426,12 @@ function classifyResource(value: string): ResourceKind {
   if (WILDCARD.test(partition) || WILDCARD.test(service)) return { kind: 'wildcard' };
   if (account !== '') {
     if (ACCOUNT_ID.test(account)) return { kind: 'named', account };
-    return account === 'aws' ? { kind: 'aws-owned' } : { kind: 'wildcard' };
+    return account === 'aws'
+      ? {
+          kind: 'outside',
+          problem: `"${value}" is AWS-owned with no read exception for it: outside the organization`,
+        }
+      : { kind: 'wildcard' };
   }
   if (service === 's3') {
     const bucket = rest.split('/')[0] ?? '';
@@ -394,46 +440,75 @@ function classifyResource(value: string): ResourceKind {
   return rest !== '' && !WILDCARD.test(rest) ? { kind: 'named' } : { kind: 'wildcard' };
 }
 
-/** Reads the Resource element of an Allow statement. */
-export function scopeFromResources(resources: ParsedList): ResourceElementScope {
+function describeReads(reads: ReadonlySet<string>): string {
+  return [...reads].join(', ');
+}
+
+/**
+ * Reads the Resource element of an Allow statement for an endpoint of `region`. AWS-owned resources
+ * of that region scope it only when every action of the statement (`actions`) is a read of them:
+ * anything else (a write, `s3:*`, a family such as `s3:Get*`, NotAction) reaches a resource outside
+ * the organization.
+ */
+export function scopeFromResources(
+  resources: ParsedList,
+  actions: ParsedList,
+  region: string,
+): ResourceElementScope {
   const text = `${resources.negated ? 'NotResource' : 'Resource'} ${JSON.stringify(resources.values.length === 1 ? resources.values[0] : resources.values)}`;
   const shortText = text.length > 100 ? `${text.slice(0, 97)}...` : text;
+  const unscoped = (problem: string | undefined, awsOwnedBeyondReads = false) => ({
+    scoped: false,
+    awsOwnedOnly: false,
+    awsOwnedBeyondReads,
+    evidence: null,
+    ...(problem === undefined ? {} : { problem }),
+    text: shortText,
+  });
   if (resources.negated) {
-    return {
-      scoped: false,
-      awsOwnedOnly: false,
-      evidence: null,
-      problem: 'NotResource in an Allow admits every resource it does not name',
-      text: shortText,
-    };
+    return unscoped('NotResource in an Allow admits every resource it does not name');
   }
   const accounts: string[] = [];
   let awsOwnedOnly = true;
   for (const value of resources.values) {
-    const resource = classifyResource(value);
-    if (resource.kind === 'wildcard') {
-      return {
-        scoped: false,
-        awsOwnedOnly: false,
-        evidence: null,
-        ...(value === '*' ? {} : { problem: `"${value}" does not name its account or bucket` }),
-        text: shortText,
-      };
-    }
-    if (resource.kind === 'named') {
-      awsOwnedOnly = false;
-      if (resource.account !== undefined) accounts.push(resource.account);
+    const resource = classifyResource(value, region);
+    switch (resource.kind) {
+      case 'wildcard':
+        return unscoped(
+          value === '*'
+            ? undefined
+            : (resource.problem ?? `"${value}" does not name its account or bucket`),
+        );
+      case 'outside':
+        return unscoped(resource.problem);
+      case 'aws-owned': {
+        const beyond = actions.negated
+          ? 'NotAction'
+          : actions.values.find((action) => !resource.reads.has(action.toLowerCase()));
+        if (beyond !== undefined) {
+          return unscoped(
+            `"${value}" is AWS-owned, outside the organization: only ${describeReads(resource.reads)} on it are exempt, not ${beyond}`,
+            true,
+          );
+        }
+        break;
+      }
+      case 'named':
+        awsOwnedOnly = false;
+        if (resource.account !== undefined) accounts.push(resource.account);
+        break;
     }
   }
   return {
     scoped: true,
     awsOwnedOnly,
+    awsOwnedBeyondReads: false,
     evidence: {
       by: awsOwnedOnly ? 'aws-owned-resource' : 'resource-element',
       keys: [],
       values: resources.values,
       accounts: [...new Set(accounts)],
-      description: awsOwnedOnly ? `AWS-owned ${shortText}` : shortText,
+      description: awsOwnedOnly ? `AWS-owned ${shortText} (reads only)` : shortText,
     },
     text: shortText,
   };
@@ -445,28 +520,36 @@ export interface ActionBreadth {
   readonly anyAction: boolean;
   /** The wildcard actions (`*`, `s3:*`), or `NotAction`. */
   readonly wildcards: readonly string[];
-  /** Only reads (Get, List, Describe, Head, BatchGet, BatchCheck actions). */
-  readonly readOnly: boolean;
   readonly text: string;
 }
 
-const READ_ONLY_ACTION = /^[a-z0-9-]+:(?:get|list|describe|head|batchget|batchcheck)[a-z0-9*]*$/i;
+/** Only wildcard characters, at least one `*`: matches every name (`*`, `?*`, `**`). */
+const MATCHES_EVERYTHING = /^[*?]*\*[*?]*$/;
 
-/** Reads Action/NotAction. `s3:*` and `*` are wildcards; `s3:Get*` is a family, not a wildcard. */
+/**
+ * Reads Action/NotAction. `s3:*` and `*` are wildcards, as is any name made of wildcards alone
+ * (`s3:?*`); `s3:Get*` is a family, not a wildcard.
+ */
 export function actionBreadth(actions: ParsedList): ActionBreadth {
   const text = `${actions.negated ? 'NotAction' : 'Action'} ${JSON.stringify(actions.values.length === 1 ? actions.values[0] : actions.values)}`;
   const shortText = text.length > 100 ? `${text.slice(0, 97)}...` : text;
   if (actions.negated) {
-    return { anyAction: true, wildcards: ['NotAction'], readOnly: false, text: shortText };
+    return { anyAction: true, wildcards: ['NotAction'], text: shortText };
   }
   const wildcards = actions.values.filter((action) => {
     const [service = '', name] = action.split(':');
-    return action === '*' || WILDCARD.test(service) || name === '*';
+    return (
+      MATCHES_EVERYTHING.test(action) ||
+      WILDCARD.test(service) ||
+      (name !== undefined && MATCHES_EVERYTHING.test(name))
+    );
   });
   return {
-    anyAction: actions.values.some((action) => action === '*' || action === '*:*'),
+    anyAction: actions.values.some((action) => {
+      const [service = '', name = '*'] = action.split(':');
+      return MATCHES_EVERYTHING.test(service) && MATCHES_EVERYTHING.test(name);
+    }),
     wildcards,
-    readOnly: actions.values.every((action) => READ_ONLY_ACTION.test(action)),
     text: shortText,
   };
 }

@@ -1,15 +1,16 @@
 import {
   DeleteCommand,
   PutCommand,
+  QueryCommand,
   UpdateCommand,
-  paginateQuery,
   type DynamoDBDocumentClient,
+  type DynamoDBDocumentClientResolvedConfig,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import * as z from 'zod';
 import { awsErrorCode, classifyAwsError, describeAwsError, type AwsErrorKind } from '../aws/errors';
-import { InputValidationError, parseOrThrow } from '../errors';
+import { InputValidationError, parseOrThrow, type InputProblem } from '../errors';
 import { RULE_IDS, SEVERITIES } from '../rules/types';
 import {
   ALERT_SINKS,
@@ -80,6 +81,21 @@ export interface FindingsStoreOptions {
   readonly alertLeaseSeconds?: number;
   /** Makes the id of each new alert. @default - a random UUID */
   readonly alertId?: () => string;
+  /**
+   * Told of each item `load` read that is not a finding this release can trust (another writer, a
+   * corrupted item): it is skipped, never acted on. Log and count it here.
+   * @default - the item is skipped silently
+   */
+  readonly onMalformedItem?: (item: MalformedFindingItem) => void;
+}
+
+/** An item of the findings table that failed validation when read back. */
+export interface MalformedFindingItem {
+  readonly tableName: string;
+  /** The item's `pk`, or `?` when it has none that is a string. */
+  readonly key: string;
+  /** What is wrong, field by field. */
+  readonly problem: string;
 }
 
 /** Options of {@link FindingsStore.apply}. */
@@ -186,16 +202,38 @@ const StoredFindingItemSchema = z.object({
   alertLeaseUntil: z.number().optional(),
 });
 
+/**
+ * The problems of an item whose attributes disagree with its own key or its index partition: this
+ * store never writes one, so another writer did, and it describes no finding that can be trusted.
+ */
+function keyProblems(
+  item: Record<string, unknown>,
+  parsed: z.infer<typeof StoredFindingItemSchema>,
+): InputProblem[] {
+  const problems: InputProblem[] = [];
+  const { accountId, region, vpcId, ruleId, subject } = parsed;
+  const key = `${accountId}/${region}/${vpcId}/${ruleId}/${subject}`;
+  if (parsed.pk !== key) {
+    problems.push({ path: 'pk', message: `expected ${key}, the finding the item describes` });
+  }
+  const scope = item[FINDINGS_TABLE_SCHEMA.openFindingsIndex.partitionKey.name];
+  if (scope !== undefined && scope !== `${accountId}/${region}`) {
+    problems.push({
+      path: 'scope',
+      message: `expected ${accountId}/${region}, the account and region of the item, or nothing`,
+    });
+  }
+  return problems;
+}
+
 function toStoredFinding(item: Record<string, unknown>, tableName: string): StoredFinding {
   const pk = typeof item['pk'] === 'string' ? item['pk'] : '?';
+  const source = `${tableName} ${pk}`;
+  const parsed = parseOrThrow(StoredFindingItemSchema, item, source);
+  const problems = keyProblems(item, parsed);
+  if (problems.length > 0) throw new InputValidationError(source, problems);
   // `kind` and `scope` are the table's business: the schema strips them.
-  const {
-    pk: key,
-    pendingAlert,
-    pendingSinks,
-    alertLeaseUntil,
-    ...rest
-  } = parseOrThrow(StoredFindingItemSchema, item, `${tableName} ${pk}`);
+  const { pk: key, pendingAlert, pendingSinks, alertLeaseUntil, ...rest } = parsed;
   const owed = new Set(pendingSinks ?? []);
   const sinks = ALERT_SINKS.filter((sink) => owed.has(sink));
   // With no sink left (two invocations each delivered a part), nothing is owed any more.
@@ -231,6 +269,31 @@ function toItem(record: StoredFinding): Record<string, unknown> {
     item['scope'] = `${record.accountId}/${record.region}`;
   }
   return item;
+}
+
+/**
+ * A number the SDK cannot turn into a JavaScript number (a fraction past 2^53, say) makes it fail the
+ * whole page it is on; read as its text, it fails only the validation of its own item.
+ */
+function numberOrText(text: string): number | string {
+  const value = Number(text);
+  return Number.isFinite(value) && Math.abs(value) <= Number.MAX_SAFE_INTEGER ? value : text;
+}
+
+/** The document client's query, reading numbers with {@link numberOrText}: items are untrusted. */
+class UntrustedItemsQueryCommand extends QueryCommand {
+  protected override addMarshallingMiddleware(
+    configuration: DynamoDBDocumentClientResolvedConfig,
+  ): void {
+    const translate = configuration.translateConfig ?? {};
+    super.addMarshallingMiddleware({
+      ...configuration,
+      translateConfig: {
+        ...translate,
+        unmarshallOptions: { ...translate.unmarshallOptions, wrapNumbers: numberOrText },
+      },
+    });
+  }
 }
 
 async function mapWithConcurrency<T, R>(
@@ -275,6 +338,7 @@ export class FindingsStore {
   private readonly clock: () => Date;
   private readonly alertLeaseSeconds: number;
   private readonly alertId: () => string;
+  private readonly onMalformedItem: ((item: MalformedFindingItem) => void) | undefined;
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -290,13 +354,16 @@ export class FindingsStore {
     this.clock = options.clock ?? (() => new Date());
     this.alertLeaseSeconds = options.alertLeaseSeconds ?? 900;
     this.alertId = options.alertId ?? randomUUID;
+    this.onMalformedItem = options.onMalformedItem;
   }
 
   /**
    * The open findings of a scope, and the resolved ones whose alert is still owed: a region's
    * through one query of the `open-by-scope` index, listed VPCs through one query each. The index is
    * eventually consistent: a finding written a moment ago by another invocation may be missing, which
-   * the conditional writes of `apply` make harmless.
+   * the conditional writes of `apply` make harmless. Items are untrusted input: one that fails
+   * validation (or whose key disagrees with its attributes) is skipped and reported to
+   * `onMalformedItem`; only DynamoDB's own failures throw.
    */
   async load(scope: FindingScope): Promise<StoredFinding[]> {
     const index = FINDINGS_TABLE_SCHEMA.openFindingsIndex;
@@ -324,12 +391,42 @@ export class FindingsStore {
           }));
     const pages = await mapWithConcurrency(queries, this.concurrency, async (input) => {
       const found: StoredFinding[] = [];
-      for await (const page of paginateQuery({ client: this.client }, input)) {
-        for (const item of page.Items ?? []) found.push(toStoredFinding(item, this.tableName));
-      }
+      // Paged by hand: the SDK's paginator cannot send the query that reads numbers as text.
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await this.client.send(
+          new UntrustedItemsQueryCommand(
+            startKey === undefined ? input : { ...input, ExclusiveStartKey: startKey },
+          ),
+        );
+        for (const item of page.Items ?? []) {
+          const entry = this.readItem(item);
+          if (entry !== null) found.push(entry);
+        }
+        startKey = page.LastEvaluatedKey;
+      } while (startKey !== undefined);
       return found;
     });
     return pages.flat();
+  }
+
+  /**
+   * A stored item as a finding, or null when it is not one this release can trust: the table is
+   * read back as untrusted input (another writer, a corrupted item). A bad item is reported and
+   * skipped, so it never stops the run from acting on the rest of its scope.
+   */
+  private readItem(item: Record<string, unknown>): StoredFinding | null {
+    try {
+      return toStoredFinding(item, this.tableName);
+    } catch (error) {
+      if (!(error instanceof InputValidationError)) throw error;
+      this.onMalformedItem?.({
+        tableName: this.tableName,
+        key: typeof item['pk'] === 'string' ? item['pk'] : '?',
+        problem: error.message,
+      });
+      return null;
+    }
   }
 
   /**

@@ -1,3 +1,4 @@
+import { escapeControlCharacters } from '../report/ansi';
 import { costDetail, costFigure, evidencePhrases, formatUsd, plural } from '../report/phrasing';
 import { SEVERITIES, type Severity } from '../rules/types';
 import type { FindingChangeMessage, VpcSummary } from './finding-change';
@@ -76,9 +77,17 @@ export function groupChangesByVpc(changes: readonly FindingChangeMessage[]): Vpc
   return [...groups.values()].map(({ vpc, changes: grouped }) => ({ vpc, changes: grouped }));
 }
 
-/** Escapes the three characters Slack reserves for its control sequences (mentions, links). */
+/**
+ * Escapes text for Slack mrkdwn: the three characters Slack reserves for its control sequences
+ * (`<!channel>`, `<@U123>`, `<http://x|label>`) become entities, as Slack's formatting reference says,
+ * and control characters, line breaks included, are shown as `\x0a`-style escapes, so a value
+ * cannot mention anyone, forge a link, or start a line that looks like vpc-guard's own.
+ */
 export function escapeSlackText(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  return escapeControlCharacters(text)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 }
 
 /** Clips already escaped text to `limit` characters without cutting an entity in half. */
@@ -175,16 +184,16 @@ function findingSection(change: FindingChangeMessage): SlackBlock {
   return section([...head, ...evidence, ...tail].join('\n'));
 }
 
-const REASON_TEXT: Readonly<Record<string, string>> = {
-  fixed: 'no longer found',
-  exempt: 'suppressed by an exemption',
-  'vpc-gone': 'the VPC no longer exists',
-};
+const REASON_TEXT: ReadonlyMap<string, string> = new Map([
+  ['fixed', 'no longer found'],
+  ['exempt', 'suppressed by an exemption'],
+  ['vpc-gone', 'the VPC no longer exists'],
+]);
 
 /** One line per resolved finding: `resolved: HIGH nat-gateway-forbidden nat-0a1 (no longer found)`. */
 function resolvedLine(change: FindingChangeMessage): string {
   const { finding } = change;
-  const why = REASON_TEXT[change.reason ?? 'fixed'] ?? 'resolved';
+  const why = REASON_TEXT.get(change.reason ?? 'fixed') ?? 'resolved';
   const fixed =
     change.remediation.state === 'applied'
       ? `; fixed by vpc-guard ${change.remediation.action ?? ''} (${change.remediation.outcome ?? 'done'})`
@@ -243,12 +252,15 @@ export function renderSlackMessage(notification: VpcNotification): SlackMessage 
   const open = notification.changes.filter((c) => c.transition !== 'resolved').sort(bySeverity);
   const resolved = notification.changes.filter((c) => c.transition === 'resolved').sort(bySeverity);
 
-  // plain_text is shown as is (no entities), so the header is clipped but not escaped.
+  // plain_text is shown as is (no entities, no mentions): only its control characters are escaped.
   const header: SlackBlock = {
     type: 'header',
     text: {
       type: 'plain_text',
-      text: clipPlain(headerText(vpc, open.length, resolved.length), SLACK_LIMITS.headerText),
+      text: clipPlain(
+        escapeControlCharacters(headerText(vpc, open.length, resolved.length)),
+        SLACK_LIMITS.headerText,
+      ),
       emoji: true,
     },
   };

@@ -10,6 +10,9 @@ import type { GuardPolicy } from './schema';
  * this module, so the YAML parser stays out of their bundles.
  */
 
+/** Aliases a policy may expand, counting repeats: ample for anchors shared between profiles. */
+const MAX_ALIAS_COUNT = 100;
+
 /** The data of a YAML or JSON document (JSON is YAML, so one parser serves both). */
 function readPolicyDocument(text: string, source: string): unknown {
   const document = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
@@ -22,7 +25,22 @@ function readPolicyDocument(text: string, source: string): unknown {
       })),
     );
   }
-  return document.toJS() as unknown;
+  try {
+    // The yaml package stops alias expansion past maxAliasCount (100 by default): a "billion laughs"
+    // document is refused as the bad input it is, not left to exhaust memory.
+    return document.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+  } catch (error) {
+    throw new InputValidationError(
+      source,
+      [
+        {
+          path: '',
+          message: `not a usable YAML document: ${(error as Error).message} (a policy needs few aliases, if any)`,
+        },
+      ],
+      { cause: error },
+    );
+  }
 }
 
 /**

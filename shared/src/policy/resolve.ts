@@ -12,26 +12,46 @@ export interface ResolvedProfile {
   readonly problem?: string;
 }
 
+/**
+ * The profile the policy defines under `name`, or undefined. Names come from outside (tag values, a
+ * Config rule parameter, a saved plan): only the policy's own entries count, never what every object
+ * inherits (`toString`, `constructor`, `__proto__`).
+ */
+export function profileNamed(policy: GuardPolicy, name: string): Profile | undefined {
+  return Object.hasOwn(policy.profiles, name) ? policy.profiles[name] : undefined;
+}
+
+/** The value of the tag `key` in `tags`, or undefined: own entries only, whatever the key. */
+export function tagValue(tags: Readonly<Record<string, string>>, key: string): string | undefined {
+  return Object.hasOwn(tags, key) ? tags[key] : undefined;
+}
+
+/** The profile name the policy's account map gives `accountId`, or undefined. */
+function accountProfileName(policy: GuardPolicy, accountId: string): string | undefined {
+  const accounts = policy.assign.accounts;
+  return Object.hasOwn(accounts, accountId) ? accounts[accountId] : undefined;
+}
+
 /** The profile a VPC follows: its tag, else its account's entry, else the policy default. */
 export function resolveProfile(policy: GuardPolicy, accountId: string, vpc: Vpc): ResolvedProfile {
   const defaultName = policy.assign.default;
-  const fallback = policy.profiles[defaultName];
+  const fallback = profileNamed(policy, defaultName);
   if (!fallback) throw new Error(`policy default profile "${defaultName}" is not defined`);
-  const tagged = vpc.tags[policy.assign.tag];
+  const tagged = tagValue(vpc.tags, policy.assign.tag);
   if (tagged !== undefined) {
-    const profile = policy.profiles[tagged];
+    const profile = profileNamed(policy, tagged);
     if (profile) return { name: tagged, profile, source: 'tag' };
-    const accountName = policy.assign.accounts[accountId] ?? defaultName;
+    const accountName = accountProfileName(policy, accountId) ?? defaultName;
     return {
       name: accountName,
-      profile: policy.profiles[accountName] ?? fallback,
+      profile: profileNamed(policy, accountName) ?? fallback,
       source: 'unknown-tag',
       problem: `tag ${policy.assign.tag}="${tagged}" names no profile; evaluated as "${accountName}"`,
     };
   }
-  const accountName = policy.assign.accounts[accountId];
+  const accountName = accountProfileName(policy, accountId);
   if (accountName !== undefined) {
-    const profile = policy.profiles[accountName];
+    const profile = profileNamed(policy, accountName);
     if (profile) return { name: accountName, profile, source: 'account' };
   }
   return { name: defaultName, profile: fallback, source: 'default' };

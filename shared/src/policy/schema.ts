@@ -26,11 +26,26 @@ export const REMEDIATION_MODES = ['off', 'notify', 'dry-run', 'auto'] as const;
 /** Endpoint policy templates vpc-guard can render for create-endpoint and replace-endpoint-policy. */
 export const ENDPOINT_POLICY_TEMPLATES = ['data-perimeter', 'principal-org-only'] as const;
 
+const SHORT_SERVICE_NAME =
+  'a short service name such as "kms", "ecr.api" or "s3" (the part after "com.amazonaws.<region>.")';
+/** Segments a short service name never has: they belong to the full name or to a DNS name. */
+const FULL_NAME_SEGMENTS = new Set(['com', 'amazonaws', 'aws']);
+const REGION_SEGMENT = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
 const ServiceSchema = z
   .string()
-  .regex(
-    /^[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)*$/,
-    'expected a short service name such as "s3", "ecr.api" or "sagemaker.runtime"',
+  .max(64, `expected ${SHORT_SERVICE_NAME}: at most 64 characters`)
+  .regex(/^[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)*$/, `expected ${SHORT_SERVICE_NAME}`)
+  .refine(
+    (service) =>
+      service
+        .split('.')
+        .every((segment) => !FULL_NAME_SEGMENTS.has(segment) && !REGION_SEGMENT.test(segment)),
+    {
+      // vpc-guard adds the prefix itself: "kms.amazonaws.com" would ask for an endpoint to
+      // "com.amazonaws.<region>.kms.amazonaws.com", which no service offers.
+      error: (issue) => `expected ${SHORT_SERVICE_NAME}, got ${JSON.stringify(issue.input)}`,
+    },
   );
 
 export const RequiredEndpointSchema = z.strictObject({
@@ -74,9 +89,21 @@ export const ProfileSchema = z.strictObject({
   remediation: RemediationSettingsSchema.prefault({}),
 });
 
+/**
+ * Names every plain object answers to (`toString`, `constructor`, ...). A profile may not be called
+ * that: a lookup anywhere that forgot `Object.hasOwn` would find the member instead of a profile.
+ */
+const RESERVED_PROFILE_NAMES: ReadonlySet<string> = new Set(
+  Object.getOwnPropertyNames(Object.prototype),
+);
+
 const ProfileNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'expected a profile name of letters, digits, - and _');
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'expected a profile name of letters, digits, - and _')
+  .refine((name) => !RESERVED_PROFILE_NAMES.has(name), {
+    error: (issue) =>
+      `expected a profile name other than ${JSON.stringify(issue.input)}, which is reserved (a member of every JavaScript object)`,
+  });
 
 const TagKeySchema = z.string().min(1).max(128);
 

@@ -25,7 +25,8 @@ import {
   samePolicy,
   send,
 } from './ec2-calls';
-import { MANAGED_TAG, vpcFingerprint } from './plan';
+import { MANAGED_TAG, PROTECTED_TAG, isProtected, vpcFingerprint } from './plan';
+import { narrowVpcPlan, replanVpc } from './plan-narrow';
 import type { ActionParams, PlannedAction, RemediationPlan, RouteRef, VpcPlan } from './plan-model';
 import {
   RECORD_SCHEMA_VERSION,
@@ -34,6 +35,8 @@ import {
   type ActionRecord,
   type CallRecord,
   type CreatedResource,
+  IN_PROGRESS_DETAIL,
+  type RecordJournal,
   type RemediationRecord,
 } from './record';
 
@@ -51,6 +54,11 @@ export interface ApplyDependencies {
   readonly runId?: string;
   /** Called as each action ends, for progress output. */
   readonly onAction?: (record: ActionRecord) => void;
+  /**
+   * Where the record is kept while the run goes: written at the start, before and after each write,
+   * and as each action ends. @default - none: the record is only returned at the end
+   */
+  readonly journal?: RecordJournal;
 }
 
 /** Raised inside an action to end it early with an outcome that is not an error. */
@@ -82,6 +90,8 @@ interface ActionScope {
    * (`release-elastic-ip`): the rescan by finding does not apply to it.
    */
   readonly verification: { outcome?: 'verified' | 'still-failing' };
+  /** Journals the run with this action under way (see `send`). */
+  readonly journal?: () => Promise<void>;
 }
 
 /**
@@ -128,15 +138,21 @@ function currentRoute(scope: ActionScope, route: RouteRef) {
 
 /** Deletes a route and, unless in a dry run, records it as removed so rollback can recreate it. */
 async function deleteRoute(scope: ActionScope, route: RouteRef): Promise<void> {
-  await send(
-    scope,
-    'DeleteRoute',
-    new DeleteRouteCommand({
-      RouteTableId: route.routeTableId,
-      ...routeDestination(route.destination),
-    }),
-  );
+  // Listed before the call, so the journal's intent names it; taken back when EC2 refuses.
   if (!scope.dryRun) scope.removedRoutes.push(route);
+  try {
+    await send(
+      scope,
+      'DeleteRoute',
+      new DeleteRouteCommand({
+        RouteTableId: route.routeTableId,
+        ...routeDestination(route.destination),
+      }),
+    );
+  } catch (error) {
+    if (!scope.dryRun) scope.removedRoutes.pop();
+    throw error;
+  }
 }
 
 async function removeNat(scope: ActionScope, params: ParamsOf<'remove-nat'>): Promise<string> {
@@ -197,6 +213,12 @@ async function releaseElasticIp(
     throw new ActionEnded(
       'blocked',
       `Elastic IP ${allocationId} no longer carries ${RELEASED_FROM_TAG}=${natGatewayId}: someone claimed it since the plan, not releasing it`,
+    );
+  }
+  if (isProtected(tags)) {
+    throw new ActionEnded(
+      'blocked',
+      `Elastic IP ${allocationId} is tagged ${PROTECTED_TAG}: vpc-guard never writes to it`,
     );
   }
   await send(scope, 'ReleaseAddress', new ReleaseAddressCommand({ AllocationId: allocationId }));
@@ -567,6 +589,8 @@ async function applyVpc(
     clock: () => Date;
     limiter: RateLimiterRegistry;
     budget: Map<string, number>;
+    /** Journals the run: this VPC's records so far, and the action under way. */
+    journal: (records: readonly ActionRecord[], inProgress?: ActionRecord) => Promise<void>;
   },
 ): Promise<ActionRecord[]> {
   const records: ActionRecord[] = [];
@@ -609,11 +633,22 @@ async function applyVpc(
     return records;
   }
   const context = check.context;
+  // The plan is a selection, never an instruction: only actions equal to what the policy plans now
+  // from this describe run, with the parameters the policy computes; the rest is blocked.
+  const narrowed = narrowVpcPlan(
+    { ...vpcPlan, actions: planned },
+    replanVpc(snapshot, policy, vpcPlan.vpcId, deps.clock()),
+  );
+  const runnable: PlannedAction[] = [];
+  for (const action of narrowed.actions) {
+    if (action.status === 'planned') runnable.push(action);
+    else records.push(endedRecord(action, 'blocked', action.blockedReason ?? 'blocked'));
+  }
   const cap = context.profile.remediation.maxChangesPerRun;
   const managedGroup: { id?: string } = {};
   const executed: { action: PlannedAction; record: ActionRecord }[] = [];
   let halted: string | undefined;
-  for (const action of planned) {
+  for (const action of runnable) {
     if (halted) {
       records.push(endedRecord(action, 'blocked', halted));
       continue;
@@ -654,6 +689,15 @@ async function applyVpc(
       after: {},
       managedGroup,
       verification: {},
+      journal: () =>
+        deps.journal(records, {
+          ...endedRecord(action, 'failed', IN_PROGRESS_DETAIL),
+          calls: scope.calls,
+          before: scope.before,
+          after: scope.after,
+          created: scope.created,
+          removedRoutes: scope.removedRoutes,
+        }),
     };
     let outcome: ActionOutcome;
     let detail: string;
@@ -692,6 +736,7 @@ async function applyVpc(
       remainingFindingKeys: outcome === 'verified' ? [] : action.findingKeys,
     };
     records.push(record);
+    if (!scope.dryRun) await deps.journal(records);
     if (outcome === 'verified' && !scope.verification.outcome) executed.push({ action, record });
   }
   if (executed.length === 0) return records;
@@ -731,11 +776,15 @@ async function applyVpc(
 /**
  * Carries out a plan: the only code in vpc-guard that writes to AWS. For each VPC with planned
  * actions it describes the VPC again and refuses (blocked, no write) if the VPC, its profile, its
- * exemption or the policy mode changed since the plan; then runs each action as describe-compare-act
+ * exemption or the policy mode changed since the plan; it plans the VPC again from the policy and
+ * that describe and runs only the given plan's actions equal to it in every parameter (the plan
+ * narrows, never widens: see `narrowVpcPlan`); then runs each action as describe-compare-act
  * (skipping what is already right), serialising endpoint mutations per account-region through a token
  * bucket, stopping at the blast-radius cap and after a failure within the VPC; then rescans the VPC
  * and marks each action `verified` or `still-failing`. `dry-run` actions send every call with
- * `DryRun: true`. Returns the record of the run; never throws for an AWS failure.
+ * `DryRun: true`. With a `journal`, the record is written before the first call and before and after
+ * each write, so a run that stops part-way leaves what it did. Returns the record of the run; never
+ * throws for an AWS failure (a journal that cannot be written stops the run before its next write).
  */
 export async function applyRemediation(
   plan: RemediationPlan,
@@ -744,9 +793,32 @@ export async function applyRemediation(
 ): Promise<RemediationRecord> {
   const clock = deps.clock ?? (() => new Date());
   const startedAt = clock().toISOString();
+  const runId = deps.runId ?? randomUUID();
   const limiter = deps.endpointLimiter ?? new RateLimiterRegistry(ENDPOINT_MUTATION_BUCKET);
   const budget = new Map<string, number>();
   const actions: ActionRecord[] = [];
+  const execution = plan.vpcs.some((v) => v.actions.some((a) => a.execution === 'apply'))
+    ? 'apply'
+    : 'dry-run';
+  const recordOf = (list: readonly ActionRecord[]): RemediationRecord => ({
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    runId,
+    kind: 'apply',
+    execution,
+    startedAt,
+    finishedAt: clock().toISOString(),
+    identity: deps.identity,
+    plan,
+    actions: list,
+    summary: summarizeOutcomes(list),
+  });
+  const journal = async (vpcRecords: readonly ActionRecord[], inProgress?: ActionRecord) => {
+    if (!deps.journal) return;
+    const list = [...actions, ...vpcRecords, ...(inProgress ? [inProgress] : [])];
+    await deps.journal.write({ ...recordOf(list), status: 'running' });
+  };
+  // The journal exists before the first AWS call: a run that cannot keep its record does not start.
+  await journal([]);
   for (const vpcPlan of plan.vpcs) {
     const records = await applyVpc(vpcPlan, policy, {
       collect: deps.collect ?? collectNetworkSnapshot,
@@ -754,23 +826,10 @@ export async function applyRemediation(
       clock,
       limiter,
       budget,
+      journal,
     });
     for (const record of records) deps.onAction?.(record);
     actions.push(...records);
   }
-  const execution = plan.vpcs.some((v) => v.actions.some((a) => a.execution === 'apply'))
-    ? 'apply'
-    : 'dry-run';
-  return {
-    schemaVersion: RECORD_SCHEMA_VERSION,
-    runId: deps.runId ?? randomUUID(),
-    kind: 'apply',
-    execution,
-    startedAt,
-    finishedAt: clock().toISOString(),
-    identity: deps.identity,
-    plan,
-    actions,
-    summary: summarizeOutcomes(actions),
-  };
+  return recordOf(actions);
 }

@@ -20,6 +20,11 @@ export interface CallScope {
   readonly dryRun: boolean;
   readonly clock: () => Date;
   readonly calls: CallRecord[];
+  /**
+   * Persists the run's record as it stands; called before each write (the call listed `pending`) and
+   * after it. A failure propagates: the write it was to announce is not made.
+   */
+  readonly journal?: () => Promise<void>;
 }
 
 /** A scope that may mutate endpoints: those calls share EC2's bucket for the account and region. */
@@ -54,22 +59,29 @@ export async function send<T>(
   const input = command.input as Record<string, unknown>;
   if (scope.dryRun) input['DryRun'] = true;
   const at = scope.clock().toISOString();
+  const journal = scope.dryRun || operation.startsWith('Describe') ? undefined : scope.journal;
+  const entry = { operation, input: redact(input), dryRun: scope.dryRun, at };
+  const index = scope.calls.length;
+  if (journal) {
+    // The intent is durable before the write is sent.
+    scope.calls.push({ ...entry, result: 'pending' });
+    await journal();
+  }
+  const settle = async (result: string) => {
+    scope.calls[journal ? index : scope.calls.length] = { ...entry, result };
+    await journal?.();
+  };
+  let output: T;
   try {
-    const output = (await scope.ec2.send(command as never)) as T;
-    scope.calls.push({ operation, input: redact(input), dryRun: scope.dryRun, result: 'ok', at });
-    return output;
+    output = (await scope.ec2.send(command as never)) as T;
   } catch (error) {
     const code = awsErrorCode(error);
-    scope.calls.push({
-      operation,
-      input: redact(input),
-      dryRun: scope.dryRun,
-      result: code ?? 'error',
-      at,
-    });
+    await settle(code ?? 'error');
     if (scope.dryRun && code === 'DryRunOperation') return undefined;
     throw new CallFailed(code, `${operation}: ${describeAwsError(error)}`);
   }
+  await settle('ok');
+  return output;
 }
 
 /** A describe: never sent with DryRun (a dry run must still see what is there), always recorded. */

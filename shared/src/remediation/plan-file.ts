@@ -1,7 +1,6 @@
-import { writeFile } from 'node:fs/promises';
 import * as z from 'zod';
 import { parseOrThrow } from '../errors';
-import { readJsonFile } from '../json-file';
+import { readJsonFile, writeJsonFile } from '../json-file';
 import { REMEDIATION_MODES, RemediationActionSchema } from '../policy/schema';
 import { RouteTargetSchema } from '../snapshot/schema';
 import { PLAN_SCHEMA_VERSION, type RemediationPlan } from './plan-model';
@@ -116,20 +115,72 @@ const VpcPlanSchema = z.strictObject({
   notes: z.array(z.string()),
 });
 
+/**
+ * What ties a plan together: each action belongs to the VPC entry it is listed under (its account,
+ * region and VPC, and an id that names them), no action id and no VPC appears twice.
+ */
+function checkPlanCoherence(
+  plan: { vpcs: readonly z.infer<typeof VpcPlanSchema>[] },
+  ctx: z.core.$RefinementCtx,
+): void {
+  const ids = new Set<string>();
+  const vpcs = new Set<string>();
+  plan.vpcs.forEach((vpc, v) => {
+    const key = `${vpc.accountId}/${vpc.region}/${vpc.vpcId}`;
+    if (vpcs.has(key)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vpcs', v, 'vpcId'],
+        message: `${key} appears more than once in the plan`,
+      });
+    }
+    vpcs.add(key);
+    vpc.actions.forEach((action, a) => {
+      const at = ['vpcs', v, 'actions', a];
+      for (const field of ['accountId', 'region', 'vpcId'] as const) {
+        if (action[field] !== vpc[field]) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...at, field],
+            message: `expected ${vpc[field]}, the ${field} of the VPC entry it is listed under`,
+          });
+        }
+      }
+      if (!action.id.startsWith(`${key}/${action.action}/`)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...at, 'id'],
+          message: `expected "${key}/${action.action}/<subject>"`,
+        });
+      }
+      if (ids.has(action.id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...at, 'id'],
+          message: `"${action.id}" appears more than once in the plan`,
+        });
+      }
+      ids.add(action.id);
+    });
+  });
+}
+
 /** The shape of a saved {@link RemediationPlan}. */
-export const RemediationPlanSchema = z.strictObject({
-  schemaVersion: z.literal(PLAN_SCHEMA_VERSION),
-  createdAt: z.iso.datetime({ offset: true }),
-  organizationId: z.string().min(1),
-  policyDigest: z.string().min(1),
-  vpcs: z.array(VpcPlanSchema),
-  totals: z.strictObject({
-    actions: z.number().int().min(0),
-    planned: z.number().int().min(0),
-    blocked: z.number().int().min(0),
-    monthlyCostChangeUsd: z.number(),
-  }),
-});
+export const RemediationPlanSchema = z
+  .strictObject({
+    schemaVersion: z.literal(PLAN_SCHEMA_VERSION),
+    createdAt: z.iso.datetime({ offset: true }),
+    organizationId: z.string().min(1),
+    policyDigest: z.string().min(1),
+    vpcs: z.array(VpcPlanSchema),
+    totals: z.strictObject({
+      actions: z.number().int().min(0),
+      planned: z.number().int().min(0),
+      blocked: z.number().int().min(0),
+      monthlyCostChangeUsd: z.number(),
+    }),
+  })
+  .superRefine(checkPlanCoherence);
 
 /** Validates plan data; throws an {@link InputValidationError} naming `source` and every bad field. */
 export function parseRemediationPlan(data: unknown, source = 'plan'): RemediationPlan {
@@ -143,5 +194,5 @@ export async function loadRemediationPlan(path: string): Promise<RemediationPlan
 
 /** Writes a plan as JSON, readable by {@link loadRemediationPlan}. */
 export async function saveRemediationPlan(path: string, plan: RemediationPlan): Promise<void> {
-  await writeFile(path, `${JSON.stringify(plan, null, 2)}\n`, 'utf8');
+  await writeJsonFile(path, plan);
 }

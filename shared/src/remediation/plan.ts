@@ -29,6 +29,125 @@ import {
 export const MANAGED_TAG = 'vpc-guard:managed';
 /** The security group vpc-guard creates for interface endpoints it creates. */
 export const MANAGED_SECURITY_GROUP_NAME = 'vpc-guard-endpoints';
+/**
+ * The tag that puts a resource (VPC, NAT gateway, route table, endpoint, security group, Elastic IP)
+ * out of vpc-guard's reach, whatever its value: the planner blocks every action that would write to
+ * it, the writer checks it again from its own describe, and the remediation role denies the write.
+ */
+export const PROTECTED_TAG = 'vpc-guard:protected';
+/** Tag keys vpc-guard reads or writes are in its namespace; a key in it that it cannot read is a doubt. */
+const GUARD_TAG_PREFIX = 'vpc-guard:';
+
+/** How a tag key is compared for intent: trimmed and case-folded, so `VPC-Guard:Protected ` counts. */
+function foldTagKey(key: string): string {
+  return key.trim().toLowerCase();
+}
+
+/**
+ * True when the tags carry {@link PROTECTED_TAG}, compared trimmed and case-folded (a protection
+ * written with other capitals still protects: a doubt about protection is resolved by protecting).
+ */
+export function isProtected(tags: Readonly<Record<string, string>>): boolean {
+  return Object.keys(tags).some((key) => foldTagKey(key) === PROTECTED_TAG);
+}
+
+/**
+ * What the VPC's own tags leave unclear about the operator's intent, or undefined when they are
+ * clear: an exemption tag that is present but cannot be read (it may have been meant to exempt), a
+ * `vpc-guard:` tag vpc-guard does not know (a misspelt exemption or protection), a known key written
+ * with other capitals or spaces, or `vpc-guard:managed` with a value other than `true`. An unknown
+ * profile name is the profile resolution's own doubt and is reported there. Findings are still
+ * reported for such a VPC; nothing is written to it.
+ */
+export function vpcIntentProblem(context: VpcContext, policy: GuardPolicy): string | undefined {
+  const problems: string[] = [];
+  const { exemption, exemptionTag } = context;
+  if (exemption.state === 'malformed') {
+    problems.push(`tag ${exemptionTag} cannot be read (${exemption.problem})`);
+  }
+  const known = [policy.assign.tag, policy.exemptions.tag, PROTECTED_TAG, MANAGED_TAG];
+  const folded = new Set(known.map(foldTagKey));
+  for (const [key, value] of Object.entries(context.vpc.tags)) {
+    const fold = foldTagKey(key);
+    if (known.includes(key)) {
+      if (key === MANAGED_TAG && value !== 'true') {
+        problems.push(`tag ${MANAGED_TAG}="${value}" cannot be read (expected "true")`);
+      }
+      continue;
+    }
+    if (folded.has(fold)) {
+      problems.push(
+        `tag "${key}" is not spelt as vpc-guard reads it (${known.find((k) => foldTagKey(k) === fold)})`,
+      );
+    } else if (fold.startsWith(GUARD_TAG_PREFIX)) {
+      problems.push(
+        `tag "${key}" is not a tag vpc-guard knows (expected one of ${known.join(', ')})`,
+      );
+    }
+  }
+  return problems.length > 0 ? problems.join('; ') : undefined;
+}
+
+/**
+ * The resources an action would write to that carry {@link PROTECTED_TAG}, as `kind id`, read from
+ * the VPC's described state: the VPC itself, the NAT gateway, every route table whose routes it
+ * changes (a gateway endpoint writes routes into its tables), the endpoint it modifies, and the
+ * subnets and security group a new or extended endpoint is placed in (EC2 authorizes those too). Elastic IPs
+ * are not in a VPC's context: the writer checks them from its own describe.
+ */
+export function protectedResourcesOf(context: VpcContext, params: ActionParams): string[] {
+  const found: string[] = [];
+  if (isProtected(context.vpc.tags)) found.push(`VPC ${context.vpc.vpcId}`);
+  const tables = new Map(context.routeTables.map((t) => [t.routeTableId, t]));
+  const table = (id: string) => {
+    if (isProtected(tables.get(id)?.tags ?? {})) found.push(`route table ${id}`);
+  };
+  const subnet = (id: string) => {
+    const placed = context.subnets.find((s) => s.subnetId === id);
+    if (isProtected(placed?.tags ?? {})) found.push(`subnet ${id}`);
+  };
+  const endpoint = (id: string) => {
+    const live = context.vpcEndpoints.find((e) => e.vpcEndpointId === id);
+    if (isProtected(live?.tags ?? {})) found.push(`endpoint ${id}`);
+  };
+  switch (params.action) {
+    case 'remove-nat': {
+      const nat = context.natGateways.find((n) => n.natGatewayId === params.natGatewayId);
+      if (isProtected(nat?.tags ?? {})) found.push(`NAT gateway ${params.natGatewayId}`);
+      for (const id of new Set(params.routes.map((r) => r.routeTableId))) table(id);
+      break;
+    }
+    case 'remove-internet-route':
+      table(params.route.routeTableId);
+      break;
+    case 'create-endpoint':
+      for (const id of params.routeTableIds) table(id);
+      for (const id of params.subnetIds) subnet(id);
+      if (params.securityGroup && 'reuse' in params.securityGroup) {
+        const group = context.securityGroups.get(params.securityGroup.reuse);
+        if (isProtected(group?.tags ?? {})) found.push(`security group ${group!.groupId}`);
+      }
+      break;
+    case 'enable-private-dns':
+    case 'replace-endpoint-policy':
+      endpoint(params.endpointId);
+      break;
+    case 'extend-endpoint-coverage':
+      endpoint(params.endpointId);
+      for (const id of params.addRouteTableIds) table(id);
+      for (const id of params.addSubnetIds) subnet(id);
+      break;
+    case 'release-elastic-ip':
+      break;
+  }
+  return found;
+}
+
+function protectedReason(resources: readonly string[]): string | undefined {
+  return resources.length > 0
+    ? `${resources.join(', ')} ${resources.length === 1 ? 'is' : 'are'} tagged ${PROTECTED_TAG}: vpc-guard never writes to ${resources.length === 1 ? 'it' : 'them'}`
+    : undefined;
+}
 
 export interface PlanInput {
   readonly snapshots: readonly NetworkSnapshot[];
@@ -38,7 +157,7 @@ export interface PlanInput {
 }
 
 /** Actions that put the VPC's endpoints in place; they run before egress is removed. */
-const ENDPOINT_FIXES: ReadonlySet<RemediationAction> = new Set([
+export const ENDPOINT_FIXES: ReadonlySet<RemediationAction> = new Set([
   'create-endpoint',
   'extend-endpoint-coverage',
   'enable-private-dns',
@@ -345,6 +464,9 @@ function draftRelease(context: VpcContext, { address, natGatewayId }: Releasable
     expectedEffect: `${allocationId} is released: DescribeAddresses no longer lists it`,
     monthlyCostChangeUsd: -monthlyUsd,
     params: { action: 'release-elastic-ip', allocationId, publicIp, natGatewayId },
+    ...(isProtected(address.tags)
+      ? { blockedReason: protectedReason([`Elastic IP ${allocationId}`])! }
+      : {}),
   };
 }
 
@@ -582,6 +704,9 @@ function draftsFor(
  * mode (`off` and `notify` plan nothing; `dry-run` plans DryRun calls; `auto` plans changes), its
  * allowed actions and its `maxChangesPerRun` (counted per profile across the run, worst findings
  * first). Exempt VPCs and VPCs whose profile is uncertain get no action: uncertainty fails closed.
+ * A VPC whose vpc-guard tags cannot be read (see {@link vpcIntentProblem}) gets every action blocked
+ * with the reason, and an action that would write to a resource tagged {@link PROTECTED_TAG} is
+ * blocked too.
  * An Elastic IP left by a NAT gateway vpc-guard deleted is released in a later run, once that NAT is
  * gone from the snapshot and the address is unassociated, under the profile of the VPC the NAT was
  * in; such a VPC gets a plan even when it is otherwise compliant.
@@ -628,14 +753,20 @@ export function planRemediation(input: PlanInput): RemediationPlan {
         continue;
       }
       const allowed = new Set(settings.actions);
+      // Tags that leave the operator's intent unclear: findings are reported, nothing is written.
+      const uncertain = vpcIntentProblem(context, policy);
+      if (uncertain) notes.push(`intent uncertain, nothing is written: ${uncertain}`);
       const actions: PlannedAction[] = [];
       for (const draft of draftsFor(context, evaluation, policy, digest, releasable)) {
         const used = budget.get(context.profileName) ?? 0;
-        // The profile's action list first: no DNS attribute would unblock an action it does not allow
-        // (and the DNS attributes are not even read for it), so the reason must say so.
-        let blockedReason = allowed.has(draft.action)
-          ? draft.blockedReason
-          : `${draft.action} is not in profiles.${context.profileName}.remediation.actions`;
+        // The profile's action list first: neither a tag fix nor a DNS attribute would unblock an
+        // action it does not allow (and the DNS attributes are not even read for it), so the reason
+        // must say so. Then doubt and protection: nothing else could unblock them.
+        let blockedReason = !allowed.has(draft.action)
+          ? `${draft.action} is not in profiles.${context.profileName}.remediation.actions`
+          : uncertain
+            ? `intent uncertain: ${uncertain}; fix the tag to let vpc-guard act`
+            : (protectedReason(protectedResourcesOf(context, draft.params)) ?? draft.blockedReason);
         if (!blockedReason && cutsEgress(draft)) {
           // Workloads that lose their NAT or internet route reach AWS only through endpoints: cutting
           // egress while a required endpoint fix is held back would cut them off AWS APIs.

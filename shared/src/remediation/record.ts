@@ -1,5 +1,6 @@
 import type { RemediationAction } from '../policy/schema';
 import type { RemediationPlan, RouteRef } from './plan-model';
+import type { RecordIntegrity } from './record-integrity';
 
 /**
  * The remediation record: what one run did, to what, as whom, and what is needed to undo it. Written
@@ -29,7 +30,10 @@ export interface CallRecord {
   readonly operation: string;
   readonly input: Readonly<Record<string, unknown>>;
   readonly dryRun: boolean;
-  /** `ok`, `DryRunOperation`, or the error code. */
+  /**
+   * `ok`, `DryRunOperation`, or the error code; `pending` while the call is under way (a journal
+   * written before the call says so: a run that stopped there may or may not have made the change).
+   */
   readonly result: string;
   readonly at: string;
 }
@@ -85,7 +89,28 @@ export interface RemediationRecord {
   readonly plan: RemediationPlan | null;
   readonly actions: readonly ActionRecord[];
   readonly summary: Readonly<Record<ActionOutcome, number>>;
+  /**
+   * `running`: a journal of a run under way (or one that stopped before its end): each write is in it
+   * before it is made, the action under way last. Absent once the run has finished.
+   */
+  readonly status?: 'running';
+  /** The MAC over every other field (see `record-integrity`); absent on an unsigned record. */
+  readonly integrity?: RecordIntegrity;
 }
+
+/**
+ * Where a run keeps its record while it runs: written before each AWS write (the intent, with the
+ * call `pending`) and after it (the outcome), so a run that stops part-way leaves a record rollback
+ * can use. A write must be durable when the promise resolves; one that fails stops the run before
+ * the write it was to announce.
+ */
+export interface RecordJournal {
+  write(record: RemediationRecord): Promise<void>;
+}
+
+/** The detail of the action a journal shows under way. */
+export const IN_PROGRESS_DETAIL =
+  'in progress when this journal was written: if the run stopped here, the calls below say what was sent (a pending call may or may not have taken effect)';
 
 /** Counts actions by outcome. */
 export function summarizeOutcomes(actions: readonly ActionRecord[]): Record<ActionOutcome, number> {

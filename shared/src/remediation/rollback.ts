@@ -8,12 +8,15 @@ import {
   DescribeNatGatewaysCommand,
   DescribeRouteTablesCommand,
   DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
   DescribeVpcEndpointsCommand,
   paginateDescribeVpcEndpoints,
   type EC2Client,
   type NatGateway,
   type RouteTable as Ec2RouteTable,
   type SecurityGroup as Ec2SecurityGroup,
+  type Subnet as Ec2Subnet,
+  type Tag as Ec2Tag,
   type VpcEndpoint as Ec2VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import * as z from 'zod';
@@ -47,18 +50,26 @@ import {
   send,
   type CallScope,
 } from './ec2-calls';
-import { MANAGED_TAG } from './plan';
+import { MANAGED_TAG, PROTECTED_TAG, isProtected } from './plan';
 import type { RemediationPlan, RouteRef } from './plan-model';
 import {
+  IN_PROGRESS_DETAIL,
   RECORD_SCHEMA_VERSION,
   summarizeOutcomes,
   type ActionOutcome,
   type ActionRecord,
   type CallRecord,
   type CreatedResource,
+  type RecordJournal,
   type RemediationRecord,
   type RollbackAction,
 } from './record';
+import {
+  RecordIntegritySchema,
+  verifyRecordIntegrity,
+  type RecordTrust,
+  type RecordVerdict,
+} from './record-integrity';
 
 /**
  * Rollback: the inverse of an `apply` run, planned from its record alone and carried out with the
@@ -281,9 +292,16 @@ interface ActionFacts {
   readonly after: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * True for a write that took effect or may have: `ok`, or `pending` in the journal of a run that
+ * stopped during the call. Rollback then undoes it only where AWS shows it happened.
+ */
+function mayHaveTakenEffect(call: Pick<CallRecord, 'result' | 'dryRun'>): boolean {
+  return (call.result === 'ok' || call.result === 'pending') && !call.dryRun;
+}
+
 function succeeded(facts: ActionFacts, operation: string): CallRecord['input'] | undefined {
-  return facts.calls.find((c) => c.operation === operation && c.result === 'ok' && !c.dryRun)
-    ?.input;
+  return facts.calls.find((c) => c.operation === operation && mayHaveTakenEffect(c))?.input;
 }
 
 /**
@@ -292,9 +310,7 @@ function succeeded(facts: ActionFacts, operation: string): CallRecord['input'] |
  */
 function changedSomething(facts: ActionFacts): boolean {
   if (!['verified', 'still-failing', 'failed'].includes(facts.outcome)) return false;
-  return facts.calls.some(
-    (c) => c.result === 'ok' && !c.dryRun && !c.operation.startsWith('Describe'),
-  );
+  return facts.calls.some((c) => mayHaveTakenEffect(c) && !c.operation.startsWith('Describe'));
 }
 
 /** The endpoint a successful ModifyVpcEndpoint of the action changed (the truth, not the plan). */
@@ -405,6 +421,8 @@ export const RemediationRecordSchema = z.looseObject({
   actions: z.array(ActionRecordSchema),
   // Recounted from the actions on reading: a stale or hand-edited summary does not matter.
   summary: z.unknown().optional(),
+  status: z.literal('running').optional(),
+  integrity: RecordIntegritySchema.optional(),
 });
 
 /**
@@ -423,9 +441,25 @@ export function parseRemediationRecord(data: unknown, source = 'record'): Remedi
   };
 }
 
-/** Reads and validates a remediation record file (JSON), as written by `vpc-guard apply`. */
-export async function loadRemediationRecord(path: string): Promise<RemediationRecord> {
-  return parseRemediationRecord(await readJsonFile(path, 'record'), path);
+/** A record read from its file, with how far it can be trusted. */
+export interface LoadedRecord {
+  readonly record: RemediationRecord;
+  /** `verified`: its MAC checks with the given key. `unsigned`: accepted unchecked, as asked. */
+  readonly verdict: RecordVerdict;
+}
+
+/**
+ * Reads a remediation record file (JSON), as written by `vpc-guard apply`, judges its integrity first
+ * (see {@link verifyRecordIntegrity}: an unsigned record only with `acceptUnsigned`, a bad MAC
+ * never), then validates it. Throws {@link RecordIntegrityError} or {@link InputValidationError}.
+ */
+export async function loadRemediationRecord(
+  path: string,
+  trust: RecordTrust,
+): Promise<LoadedRecord> {
+  const data = await readJsonFile(path, 'record');
+  const verdict = await verifyRecordIntegrity(data, trust, path);
+  return { record: parseRemediationRecord(data, path), verdict };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -773,6 +807,31 @@ function inverseOf(
 }
 
 /**
+ * A route is recreated only where the action's own calls show vpc-guard deleted it (a DeleteRoute of
+ * that table and destination that took effect or may have): `removedRoutes` alone is not enough.
+ */
+function checkRouteWasDeleted(draft: StepDraft, action: ActionRecord, runId: string): StepDraft {
+  if (draft.params.action !== 'recreate-route' || (draft.status ?? 'planned') !== 'planned')
+    return draft;
+  const { route } = draft.params;
+  const destination = Object.entries(routeDestination(route.destination));
+  const deleted = action.calls.some(
+    (call) =>
+      call.operation === 'DeleteRoute' &&
+      mayHaveTakenEffect(call) &&
+      call.input['RouteTableId'] === route.routeTableId &&
+      destination.every(([key, value]) => call.input[key] === value),
+  );
+  return deleted
+    ? draft
+    : {
+        ...draft,
+        status: 'blocked',
+        reason: `the record of run ${runId} lists ${route.destination} in ${route.routeTableId} as removed, but shows no DeleteRoute of it: not recreating a route vpc-guard is not shown to have removed`,
+      };
+}
+
+/**
  * Why a released Elastic IP is not restored. AllocateAddress makes a new address; EC2 can recover a
  * released one only by asking for it (`Address`), only while no other account has it, and then under
  * a new allocation id without its tags (EC2 User Guide, "Release an Elastic IP address"). So nothing
@@ -827,7 +886,8 @@ export function planRollback(
       unchanged.push(action.id);
       continue;
     }
-    for (const draft of inverseOf(action, planned.get(action.id), record.runId, recreateNat)) {
+    for (const inverse of inverseOf(action, planned.get(action.id), record.runId, recreateNat)) {
+      const draft = checkRouteWasDeleted(inverse, action, record.runId);
       const { subject, ...rest } = draft;
       steps.push({
         ...rest,
@@ -880,6 +940,11 @@ export interface RollbackDependencies extends Omit<ApplyDependencies, 'collect'>
   readonly waitAttempts?: number;
   /** Milliseconds between those checks. @default 15000 */
   readonly waitIntervalMs?: number;
+  /**
+   * Where the rollback's own record is kept while it runs: written at the start and before and after
+   * each write. @default - none: the record is only returned at the end
+   */
+  readonly journal?: RecordJournal;
 }
 
 /** Ends a step early with an outcome that is not an AWS error. */
@@ -902,6 +967,8 @@ interface RunState {
 
 interface StepScope extends CallScope {
   readonly step: RollbackStep;
+  /** The run the rollback undoes. */
+  readonly rollbackOf: string;
   readonly limiter: { take(): Promise<void> };
   readonly sleep: (ms: number) => Promise<void>;
   readonly waitAttempts: number;
@@ -956,7 +1023,39 @@ async function describeLiveEndpoint(
       `${endpointId} is ${endpointState(endpoint)}: it was removed after the run${consequence}`,
     );
   }
+  inRecordVpc(scope, endpointId, endpoint);
   return endpoint;
+}
+
+/**
+ * Every step acts only inside the VPC its action names, as AWS describes the resource now: a record
+ * (even a signed one) that names a resource of another VPC is not followed.
+ */
+function inRecordVpc(
+  scope: StepScope,
+  resourceId: string,
+  resource: { readonly VpcId?: string | undefined; readonly Tags?: readonly Ec2Tag[] | undefined },
+  { written = true }: { readonly written?: boolean } = {},
+): void {
+  const vpcId = resource.VpcId;
+  if (vpcId !== scope.step.vpcId) {
+    throw new StepEnded(
+      'blocked',
+      `${resourceId} is in ${vpcId ?? 'no VPC'}, not in ${scope.step.vpcId} where the record says run ${scope.rollbackOf} acted: not touching it`,
+    );
+  }
+  // A resource people marked protected since the run is not written, by rollback either.
+  if (written && isProtected(tagsOf(resource.Tags))) {
+    throw new StepEnded(
+      'blocked',
+      `${resourceId} carries ${PROTECTED_TAG}: vpc-guard does not write to it; remove the tag to roll back`,
+    );
+  }
+}
+
+/** EC2's tag list as a record built with own properties only (a key `__proto__` stays data). */
+function tagsOf(tags: readonly Ec2Tag[] | undefined): Record<string, string> {
+  return Object.fromEntries((tags ?? []).map((tag) => [tag.Key ?? '', tag.Value ?? '']));
 }
 
 async function describeGroup(
@@ -969,6 +1068,15 @@ async function describeGroup(
     new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }),
   );
   return output?.SecurityGroups?.find((g) => g.GroupId === groupId);
+}
+
+async function describeSubnet(scope: StepScope, subnetId: string): Promise<Ec2Subnet | undefined> {
+  const output = await look<{ Subnets?: Ec2Subnet[] }>(
+    scope,
+    'DescribeSubnets',
+    new DescribeSubnetsCommand({ Filters: [{ Name: 'subnet-id', Values: [subnetId] }] }),
+  );
+  return output?.Subnets?.find((s) => s.SubnetId === subnetId);
 }
 
 async function describeRouteTable(
@@ -1109,6 +1217,7 @@ async function deleteCreatedEndpoint(
   Object.assign(scope.before, { state: endpointState(endpoint) });
   if (!isLive(endpoint))
     throw new StepEnded('skipped', `${p.endpointId} is already ${endpointState(endpoint)}`);
+  inRecordVpc(scope, p.endpointId, endpoint);
   if (tagValue(endpoint.Tags, MANAGED_TAG) !== 'true') {
     throw new StepEnded(
       'blocked',
@@ -1168,6 +1277,7 @@ async function deleteCreatedSecurityGroup(
   const group = await describeGroup(scope, p.groupId);
   Object.assign(scope.before, { exists: group !== undefined });
   if (!group) throw new StepEnded('skipped', `${p.groupId} is already gone`);
+  inRecordVpc(scope, p.groupId, group);
   if (tagValue(group.Tags, MANAGED_TAG) !== 'true') {
     throw new StepEnded(
       'blocked',
@@ -1308,6 +1418,9 @@ async function recreateNat(scope: StepScope, p: StepParams<'recreate-nat'>): Pro
       reason,
     });
   remember(undefined, `the recreate-nat step for ${p.natGatewayId} did not finish`);
+  const subnet = await describeSubnet(scope, p.subnetId);
+  if (!subnet) throw new StepEnded('blocked', `subnet ${p.subnetId} no longer exists`);
+  inRecordVpc(scope, p.subnetId, subnet);
   // Describe, compare: a NAT in the subnet that replaces this one (by tag) or holds its address.
   const live = await describeNats(scope, [
     { Name: 'subnet-id', Values: [p.subnetId] },
@@ -1428,6 +1541,18 @@ async function recreateRoute(
   }
   const table = await describeRouteTable(scope, route.routeTableId);
   if (!table) throw new StepEnded('blocked', `route table ${route.routeTableId} no longer exists`);
+  inRecordVpc(scope, route.routeTableId, table);
+  if (!p.viaRecreatedNatOf && target.type === 'nat') {
+    // A route back to a NAT gateway that is still there: it must be a live one of the same VPC.
+    const nat = await describeNat(scope, target.id);
+    if (!nat || !['pending', 'available'].includes(nat.State ?? '')) {
+      throw new StepEnded(
+        'blocked',
+        `NAT gateway ${target.id} is ${nat?.State ?? 'gone'}: a route to it would be a blackhole`,
+      );
+    }
+    inRecordVpc(scope, target.id, nat, { written: false });
+  }
   const current = routeAt(table, route.destination);
   Object.assign(scope.before, {
     currentTarget: current?.target ?? null,
@@ -1587,6 +1712,26 @@ export async function applyRollback(
     ),
   };
   const actions: ActionRecord[] = [];
+  const runId = deps.runId ?? randomUUID();
+  const recordOf = (list: readonly ActionRecord[]): RemediationRecord => ({
+    schemaVersion: RECORD_SCHEMA_VERSION,
+    runId,
+    kind: 'rollback',
+    execution: dryRun ? 'dry-run' : 'apply',
+    startedAt,
+    finishedAt: clock().toISOString(),
+    identity: deps.identity,
+    rollbackOf: plan.rollbackOf,
+    plan: null,
+    actions: list,
+    summary: summarizeOutcomes(list),
+  });
+  const journal = async (inProgress?: ActionRecord) => {
+    const list = inProgress ? [...actions, inProgress] : actions;
+    await deps.journal?.write({ ...recordOf(list), status: 'running' });
+  };
+  // The journal exists before the first AWS call: a rollback that cannot keep its record does not start.
+  if (!dryRun) await journal();
   for (const step of plan.steps) {
     let record: ActionRecord;
     if (step.status !== 'planned') {
@@ -1615,6 +1760,9 @@ export async function applyRollback(
         after: {},
         created: [],
         run,
+        rollbackOf: plan.rollbackOf,
+        journal: () =>
+          journal(stepRecord(step, { outcome: 'failed', detail: IN_PROGRESS_DETAIL }, scope)),
       };
       let result: StepResult;
       try {
@@ -1632,18 +1780,7 @@ export async function applyRollback(
     }
     deps.onAction?.(record);
     actions.push(record);
+    if (!dryRun && step.status === 'planned') await journal();
   }
-  return {
-    schemaVersion: RECORD_SCHEMA_VERSION,
-    runId: deps.runId ?? randomUUID(),
-    kind: 'rollback',
-    execution: dryRun ? 'dry-run' : 'apply',
-    startedAt,
-    finishedAt: clock().toISOString(),
-    identity: deps.identity,
-    rollbackOf: plan.rollbackOf,
-    plan: null,
-    actions,
-    summary: summarizeOutcomes(actions),
-  };
+  return recordOf(actions);
 }

@@ -33,6 +33,7 @@ export function renderReport(
 }
 
 export { renderJsonReport, renderMarkdownReport, renderSarifReport, renderTableReport };
+export { escapeControlCharacters } from './ansi';
 export { escapeMarkdownCell } from './markdown';
 export { JSON_REPORT_SCHEMA_VERSION } from './json';
 export { formatUsd } from './phrasing';

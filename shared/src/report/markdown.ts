@@ -1,5 +1,6 @@
 import { summarizeEvaluations, type Evaluation, type Finding } from '../evaluate';
 import { RULE_IDS } from '../rules/types';
+import { escapeControlCharacters } from './ansi';
 import {
   costDetail,
   costFigure,
@@ -19,19 +20,24 @@ export interface MarkdownReportOptions {
 }
 
 /**
- * Escapes text for a GitHub-flavoured markdown table cell: `|` would end the cell, a newline the row,
- * and `*`, `_`, `` ` ``, `<` would turn message text into emphasis, code or HTML (`->` stays as is).
+ * Escapes text for GitHub-flavoured Markdown, in a table cell or mid-line: `|` would end the cell;
+ * `[`, `]`, `(`, `)` and `!` make links and images, `*`, `_`, `~` and backticks emphasis and code,
+ * `<` and `&` HTML and entities. Each is backslash-escaped (`<` and `&` become entities), and control
+ * characters, line breaks included, are shown as `\x0a`-style escapes, so a cell stays on its line and
+ * text from AWS or a file (a VPC name, a tag value, an exemption reason) is only ever text.
  */
 export function escapeMarkdownCell(text: string): string {
-  return text
-    .replace(/[\\`*_|]/g, (character) => `\\${character}`)
-    .replace(/</g, '&lt;')
-    .replace(/\r?\n/g, '<br>');
+  return escapeControlCharacters(
+    text
+      .replace(/&/g, '&amp;')
+      .replace(/[\\`*_~|[\]()!]/g, (character) => `\\${character}`)
+      .replace(/</g, '&lt;'),
+  );
 }
 
 /** An id in a code span; ids have no backticks, but a `|` would still end a table cell. */
 function code(text: string): string {
-  return `\`${text.replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
+  return `\`${escapeControlCharacters(text).replace(/`/g, "'").replace(/\|/g, '\\|')}\``;
 }
 
 function row(cells: readonly string[]): string {

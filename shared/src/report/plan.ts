@@ -1,5 +1,5 @@
 import type { PlannedAction, RemediationPlan, VpcPlan } from '../remediation/plan-model';
-import { ansiPainter, type Paint } from './ansi';
+import { ansiPainter, escapeControlCharacters as shown, type Paint } from './ansi';
 import { formatUsd, plural } from './phrasing';
 
 /**
@@ -40,32 +40,33 @@ function summaryStyle(summary: string, paint: Paint): string {
 }
 
 function renderAction(action: PlannedAction, paint: Paint): string[] {
-  const lines = [`  ${summaryStyle(action.summary, paint)}`];
-  if (action.reason !== '') lines.push(`      ${paint('why:', 'dim')} ${action.reason}`);
+  // Summaries, reasons and notes may quote AWS values or come from a plan file: shown, not obeyed.
+  const lines = [`  ${summaryStyle(shown(action.summary), paint)}`];
+  if (action.reason !== '') lines.push(`      ${paint('why:', 'dim')} ${shown(action.reason)}`);
   const cost = action.monthlyCostChangeUsd === 0 ? '' : `, ${monthly(action.monthlyCostChangeUsd)}`;
   lines.push(
     action.status === 'blocked'
-      ? `      ${paint('blocked:', 'bold', 'yellow')} ${action.blockedReason ?? 'no reason given'}`
+      ? `      ${paint('blocked:', 'bold', 'yellow')} ${shown(action.blockedReason ?? 'no reason given')}`
       : `      ${paint('planned', 'cyan')}${action.execution === 'dry-run' ? ' (dry-run: DryRun calls only, no change)' : ''}${cost}`,
   );
   return lines;
 }
 
 function renderVpc(vpc: VpcPlan, paint: Paint): string[] {
-  const name = vpc.vpcName ? `  ${vpc.vpcName}` : '';
+  const name = vpc.vpcName ? `  ${shown(vpc.vpcName)}` : '';
   const lines = [
-    `${paint(`${vpc.accountId}/${vpc.region}/${vpc.vpcId}`, 'bold')}${name}  ${paint(`profile ${vpc.profile}, mode ${vpc.mode}`, 'dim')}`,
+    `${paint(shown(`${vpc.accountId}/${vpc.region}/${vpc.vpcId}`), 'bold')}${name}  ${paint(shown(`profile ${vpc.profile}, mode ${vpc.mode}`), 'dim')}`,
   ];
   if (vpc.actions.length === 0) {
     lines.push(
       ...(vpc.notes.length > 0 ? vpc.notes : ['no change planned']).map(
-        (note) => `  ${paint('nothing planned:', 'dim')} ${note}`,
+        (note) => `  ${paint('nothing planned:', 'dim')} ${shown(note)}`,
       ),
     );
     return lines;
   }
   for (const action of vpc.actions) lines.push(...renderAction(action, paint));
-  for (const note of vpc.notes) lines.push(`  ${paint('note:', 'dim')} ${note}`);
+  for (const note of vpc.notes) lines.push(`  ${paint('note:', 'dim')} ${shown(note)}`);
   lines.push(`  monthly cost change: ${monthly(plannedCost(vpc.actions))}`);
   return lines;
 }

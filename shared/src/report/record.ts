@@ -1,5 +1,5 @@
 import type { ActionOutcome, ActionRecord, RemediationRecord } from '../remediation/record';
-import { ansiPainter, type AnsiStyle } from './ansi';
+import { ansiPainter, escapeControlCharacters, type AnsiStyle } from './ansi';
 
 /**
  * A remediation record as the person who ran `apply` reads it: one line per action with its outcome
@@ -38,7 +38,8 @@ const OUTCOME_COLUMN = Math.max(...OUTCOME_ORDER.map((outcome) => outcome.length
 function renderAction(action: ActionRecord, color: boolean): string {
   const paint = ansiPainter(color);
   const label = paint(action.outcome.padEnd(OUTCOME_COLUMN), ...OUTCOME_STYLE[action.outcome]);
-  return `  ${label}${action.id}\n  ${' '.repeat(OUTCOME_COLUMN)}${action.detail}`;
+  // Ids and details quote AWS errors and values: shown, never sent to the terminal as they are.
+  return `  ${label}${escapeControlCharacters(action.id)}\n  ${' '.repeat(OUTCOME_COLUMN)}${escapeControlCharacters(action.detail)}`;
 }
 
 /** The counts of a record, e.g. `3 verified, 1 skipped, 2 blocked`; `no actions` when empty. */
@@ -63,7 +64,7 @@ export function renderRecordSummary(
   const kind = record.kind === 'rollback' ? 'Rollback' : 'Apply';
   const mode = record.execution === 'dry-run' ? ' (dry-run: nothing changed)' : '';
   lines.push(
-    `${paint(`${kind}${mode}:`, 'bold')} ${describeOutcomes(record.summary)}; run ${record.runId} as ${record.identity}`,
+    `${paint(`${kind}${mode}:`, 'bold')} ${describeOutcomes(record.summary)}; run ${escapeControlCharacters(`${record.runId} as ${record.identity}`)}`,
   );
   return `${lines.join('\n')}\n`;
 }

@@ -1,6 +1,7 @@
 import type { Evaluation, Finding } from '../evaluate';
 import { RULES } from '../rules/registry';
 import type { RuleId, Severity } from '../rules/types';
+import { escapeControlCharacters } from './ansi';
 import { costDetail, costFigure, vpcPath } from './phrasing';
 
 /** Where a snapshot came from: SARIF results point at the file that holds their VPC. */
@@ -132,6 +133,15 @@ function reportingDescriptors() {
   });
 }
 
+/**
+ * Plain text for a SARIF message. Viewers turn `[text](target)` in a message into a link (SARIF 2.1.0,
+ * 3.11.6 "Messages with embedded links"), so a VPC name or tag value could draw one: a backslash, `[` and `]`
+ * are escaped as the standard says, and control characters are shown.
+ */
+function sarifText(text: string): string {
+  return escapeControlCharacters(text.replace(/[\\[\]]/g, (character) => `\\${character}`));
+}
+
 function sarifResult(
   evaluation: Evaluation,
   finding: Finding,
@@ -165,7 +175,9 @@ function sarifResult(
     ruleIndex: ruleIndex.get(finding.ruleId) ?? -1,
     level: LEVEL[finding.severity],
     message: {
-      text: `${finding.message} (${vpc}${evaluation.vpcName ? ` "${evaluation.vpcName}"` : ''})`,
+      text: sarifText(
+        `${finding.message} (${vpc}${evaluation.vpcName ? ` "${evaluation.vpcName}"` : ''})`,
+      ),
     },
     locations: [location],
     partialFingerprints: { 'vpcGuardFindingKey/v1': finding.key },
@@ -177,7 +189,7 @@ function sarifResult(
               status: 'accepted',
               justification:
                 exemption.state === 'valid'
-                  ? `exempt until ${exemption.until}: ${exemption.reason}`
+                  ? escapeControlCharacters(`exempt until ${exemption.until}: ${exemption.reason}`)
                   : 'exempt',
             },
           ],

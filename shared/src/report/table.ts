@@ -1,5 +1,6 @@
 import { summarizeEvaluations, type Evaluation, type Finding } from '../evaluate';
 import { RULE_IDS, SEVERITIES, type Severity } from '../rules/types';
+import { escapeControlCharacters } from './ansi';
 import {
   costDetail,
   costFigure,
@@ -158,10 +159,17 @@ function hanging(
   indent: number,
   width: number,
 ): string[] {
+  // Every text wrapped here may quote AWS or a file (names, tag values, reasons, evidence): its
+  // control characters are shown, never sent, and widths are counted on what is shown.
   const chunks =
     typeof text === 'string'
-      ? wrapWords(text, width - headWidth, width - indent)
-      : wrapPhrases(text.phrases, text.separator, width - headWidth, width - indent);
+      ? wrapWords(escapeControlCharacters(text), width - headWidth, width - indent)
+      : wrapPhrases(
+          text.phrases.map((phrase) => escapeControlCharacters(phrase)),
+          text.separator,
+          width - headWidth,
+          width - indent,
+        );
   return chunks.map((chunk, index) =>
     index === 0 ? `${head}${chunk}`.trimEnd() : `${' '.repeat(indent)}${chunk}`,
   );
@@ -239,7 +247,7 @@ const STATUS_STYLE: Readonly<Record<string, readonly Style[]>> = {
 
 function vpcLines(evaluation: Evaluation, width: number, paint: Paint): string[] {
   const status = statusLabel(evaluation);
-  const name = evaluation.vpcName === null ? '(no Name tag)' : JSON.stringify(evaluation.vpcName);
+  const name = evaluation.vpcName === null ? '(no Name tag)' : `"${evaluation.vpcName}"`;
   const profile = `profile ${evaluation.profile} (${evaluation.profileSource})`;
   const head = `${paint(status, ...(STATUS_STYLE[status] ?? []))}  `;
   const lines = hanging(

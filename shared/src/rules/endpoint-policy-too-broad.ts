@@ -86,6 +86,7 @@ export const endpointPolicyTooBroad: Rule = {
       judged += 1;
       const analysis = analyzeEndpointPolicy(endpoint.policyDocument, {
         organizationId: context.organizationId,
+        region: context.region,
       });
       const judgement = judgeEndpointPolicy(analysis, settings);
       if (judgement.worst === null) continue;

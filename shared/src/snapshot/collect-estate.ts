@@ -3,6 +3,7 @@ import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { classifyAwsError, describeAwsError } from '../aws/errors';
 import { listEnabledRegions, type AwsTarget, type RegionSelection } from '../aws/targets';
 import type { Evaluation } from '../evaluate';
+import { profileNamed } from '../policy/resolve';
 import type { GuardPolicy } from '../policy/schema';
 import {
   collectNetworkSnapshot,
@@ -84,6 +85,12 @@ export interface EstateAccount {
   readonly accountId: string;
   /** @default - the caller's own credentials */
   readonly credentials?: AwsCredentialIdentityProvider;
+  /**
+   * The account those credentials belong to (STS): each region's snapshot is refused when it is not
+   * `accountId` (see {@link CollectOptions.callerAccountId}).
+   * @default - not checked
+   */
+  readonly callerAccountId?: () => Promise<string>;
 }
 
 /** Where a collection stands; sent after each account-region (and each failed account). */
@@ -233,6 +240,7 @@ export async function collectEstate(options: CollectEstateOptions): Promise<Esta
             accountId,
             region,
             ...(options.now ? { now: options.now } : {}),
+            ...(account.callerAccountId ? { callerAccountId: account.callerAccountId } : {}),
           });
           snapshots.push(snapshot);
           counters.vpcsSeen += snapshot.vpcs.length;
@@ -291,7 +299,7 @@ export function vpcsNeedingDnsAttributes(
   }
   const needed = new Map<string, string[]>();
   for (const evaluation of evaluations) {
-    const profile = policy.profiles[evaluation.profile];
+    const profile = profileNamed(policy, evaluation.profile);
     if (!profile || evaluation.profileProblem !== undefined) continue;
     const { mode, actions } = profile.remediation;
     if (mode !== 'auto' && mode !== 'dry-run') continue;

@@ -16,7 +16,8 @@ import {
   type SecurityGroup as Ec2SecurityGroup,
   type Tag,
 } from '@aws-sdk/client-ec2';
-import { parseOrThrow } from '../errors';
+import { awsErrorCode } from '../aws/errors';
+import { VpcGuardError, parseOrThrow } from '../errors';
 import {
   NetworkSnapshotSchema,
   RELEASED_FROM_TAG,
@@ -40,6 +41,20 @@ export interface CollectOptions {
   readonly dnsAttributesFor?: readonly string[];
   /** The clock, for `collectedAt`. */
   readonly now?: () => Date;
+  /**
+   * The account `ec2`'s credentials belong to (STS), read alongside the collection: a snapshot is
+   * never labelled `accountId` with what another account's credentials read.
+   * @default - not checked (the caller vouches for the credentials)
+   */
+  readonly callerAccountId?: () => Promise<string>;
+}
+
+/** What one account's credentials read was about to be labelled with another account id. */
+export class AccountMismatchError extends VpcGuardError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AccountMismatchError';
+  }
 }
 
 /** Every item of a paginated describe, in page order: `pick` reads one page's list. */
@@ -54,7 +69,16 @@ export async function collectPages<P, T>(
 
 function tagsOf(tags: readonly Tag[] | undefined): Record<string, string> {
   const result: Record<string, string> = {};
-  for (const tag of tags ?? []) if (tag.Key !== undefined) result[tag.Key] = tag.Value ?? '';
+  for (const tag of tags ?? []) {
+    if (tag.Key === undefined) continue;
+    // A tag key is data: `__proto__` is an own entry like any other, never the object's prototype.
+    Object.defineProperty(result, tag.Key, {
+      value: tag.Value ?? '',
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
   return result;
 }
 
@@ -152,9 +176,11 @@ export async function collectNetworkSnapshot(options: CollectOptions): Promise<N
   const scoped = vpcIds !== undefined && vpcIds.length > 0;
   const scope: Filter[] = scoped ? [{ Name: 'vpc-id', Values: [...vpcIds] }] : [];
   const page = { client: ec2, pageSize: 1000 };
+  const caller = options.callerAccountId?.();
+  caller?.catch(() => undefined);
 
   const [
-    vpcs,
+    allVpcs,
     subnets,
     routeTables,
     natGateways,
@@ -199,6 +225,17 @@ export async function collectNetworkSnapshot(options: CollectOptions): Promise<N
     readReleasedAddresses(ec2, vpcIds),
     readVpcDnsAttributes(ec2, options.dnsAttributesFor ?? []),
   ]);
+  if (caller) {
+    const callerAccount = await caller;
+    if (callerAccount !== accountId) {
+      throw new AccountMismatchError(
+        `the credentials used for ${accountId}/${region} belong to account ${callerAccount}: what they read is not labelled ${accountId}`,
+      );
+    }
+  }
+  // A VPC another account owns (a shared VPC seen by a participant) is its owner's to judge and
+  // change: it is left out rather than labelled with this account.
+  const vpcs = allVpcs.filter((vpc) => vpc.OwnerId === undefined || vpc.OwnerId === accountId);
 
   const endpointGroupIds = new Set(
     endpoints.flatMap((e) => (e.Groups ?? []).flatMap((g) => (g.GroupId ? [g.GroupId] : []))),
@@ -382,20 +419,30 @@ export interface VpcDnsAttributes {
 
 /**
  * Reads the DNS attributes of the given VPCs: two `DescribeVpcAttribute` calls per VPC (the API takes one
- * VPC and one attribute at a time), all at once. Only for VPCs where a decision needs them.
+ * VPC and one attribute at a time), all at once. Only for VPCs where a decision needs them. A VPC
+ * that no longer exists has none (it is absent from the result, as from the collection).
  */
 export async function readVpcDnsAttributes(
   ec2: EC2Client,
   vpcIds: readonly string[],
 ): Promise<Map<string, VpcDnsAttributes>> {
-  const entries = await Promise.all(
+  const read = await Promise.all(
     vpcIds.map(async (vpcId) => {
-      const [support, hostnames] = await Promise.all([
-        ec2.send(new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsSupport' })),
-        ec2.send(
-          new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsHostnames' }),
-        ),
-      ]);
+      let support;
+      let hostnames;
+      try {
+        [support, hostnames] = await Promise.all([
+          ec2.send(
+            new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsSupport' }),
+          ),
+          ec2.send(
+            new DescribeVpcAttributeCommand({ VpcId: vpcId, Attribute: 'enableDnsHostnames' }),
+          ),
+        ]);
+      } catch (error) {
+        if (awsErrorCode(error) === 'InvalidVpcID.NotFound') return undefined;
+        throw error;
+      }
       return [
         vpcId,
         {
@@ -405,5 +452,5 @@ export async function readVpcDnsAttributes(
       ] as const;
     }),
   );
-  return new Map(entries);
+  return new Map(read.filter((entry) => entry !== undefined));
 }

@@ -1,6 +1,5 @@
-import { writeFile } from 'node:fs/promises';
 import { InputValidationError, parseOrThrow } from '../errors';
-import { readJsonFile } from '../json-file';
+import { readJsonFile, writeJsonFile } from '../json-file';
 import { NetworkSnapshotSchema, type NetworkSnapshot } from './schema';
 
 /**
@@ -33,5 +32,5 @@ export async function saveNetworkSnapshots(
   snapshots: readonly NetworkSnapshot[],
 ): Promise<void> {
   const data = snapshots.length === 1 ? snapshots[0] : snapshots;
-  await writeFile(path, `${JSON.stringify(data, null, 2)}\n`, 'utf8');
+  await writeJsonFile(path, data);
 }

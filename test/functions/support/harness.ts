@@ -10,13 +10,15 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { BatchImportFindingsCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { PublishBatchCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, ParameterNotFound, SSMClient } from '@aws-sdk/client-ssm';
+import { STSClient } from '@aws-sdk/client-sts';
 import {
   DeleteCommand,
   DynamoDBDocumentClient,
   PutCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { NetworkSnapshotInput } from '@vpc-guard/shared';
+import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import type { AssumeRoleOptions, CallerIdentity, NetworkSnapshotInput } from '@vpc-guard/shared';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Context } from 'aws-lambda';
 import { parse as parseYaml } from 'yaml';
@@ -31,6 +33,7 @@ import {
   type DependencyOverrides,
 } from '../../../functions/runtime/dependencies';
 import { createLocalContext } from '../../../functions/runtime/local-context';
+import { TEST_RECORD_SIGNER } from '../../support/record-key';
 import { SimulatedAccount, type SimulatedAccountOptions } from '../../support/simulated-ec2';
 import { FakeFindingsTable } from './fake-table';
 
@@ -64,6 +67,7 @@ export const TEST_ENVIRONMENT: Readonly<Record<string, string>> = {
   SECURITY_HUB: 'on',
   OWN_ROLE_ARNS: 'arn:aws:iam::*:role/vpc-guard-*',
   KILL_SWITCH_PARAMETER,
+  RECORD_KEY_ARN: 'alias/vpc-guard-records',
   CONFIG_RULE_NAME: 'vpc-guard',
   SLACK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:111111111111:secret:vpc-guard/slack-AbCdEf',
 };
@@ -103,11 +107,34 @@ export const mocks = {
   ssm: mockClient(SSMClient),
   ddb: mockClient(DynamoDBDocumentClient),
   secrets: mockClient(SecretsManagerClient),
+  /** STS, for the functions' real dependencies (the harness answers GetCallerIdentity itself). */
+  sts: mockClient(STSClient),
 };
 
 /** Resets every mock: call in `afterEach`. */
 export function resetMocks(): void {
   for (const mock of Object.values(mocks)) mock.reset();
+}
+
+/**
+ * STS GetCallerIdentity as the tests' accounts answer it: the function's own credentials belong to
+ * {@link ACCOUNT}; assumed credentials to the account they carry.
+ */
+export async function simulatedCallerIdentity(
+  credentials: AwsCredentialIdentityProvider | undefined,
+): Promise<CallerIdentity> {
+  if (credentials === undefined) {
+    return {
+      accountId: ACCOUNT,
+      arn: `arn:aws:sts::${ACCOUNT}:assumed-role/vpc-guard-function/fn`,
+    };
+  }
+  const resolved = await credentials();
+  if (resolved.accountId === undefined) throw new Error('simulated STS: credentials of no account');
+  return {
+    accountId: resolved.accountId,
+    arn: `arn:aws:sts::${resolved.accountId}:assumed-role/VpcGuardMember/vpc-guard`,
+  };
 }
 
 /** Options of {@link FunctionHarness}. */
@@ -154,6 +181,7 @@ export class FunctionHarness {
     if (options.killSwitch !== undefined)
       this.parameters.set(KILL_SWITCH_PARAMETER, options.killSwitch);
     this.parameters.set(EXTERNAL_ID_PARAMETER, 'vpc-guard-external-id-42');
+    const assumeRole = options.overrides?.assumeRole;
     this.deps = createDependencies(this.config, {
       ec2Client: (target) =>
         this.account.client({
@@ -162,7 +190,25 @@ export class FunctionHarness {
           retryBackoff: 'none',
         }),
       clock: () => NOW,
+      callerIdentity: simulatedCallerIdentity,
+      // RECORD_KEY_ARN names the deployment's KMS key; the tests sign with the local test key.
+      recordSigner: this.config.recordKeyArn === null ? null : TEST_RECORD_SIGNER,
       ...options.overrides,
+      // STS's answer for a member role: the role's account, unless the test's credentials say otherwise.
+      ...(assumeRole
+        ? {
+            assumeRole: (assumeOptions: AssumeRoleOptions) => {
+              const provider = assumeRole(assumeOptions);
+              const accountId = /^arn:[\w-]+:iam::(\d{12}):/.exec(assumeOptions.roleArn)?.[1];
+              return async (properties) => {
+                const credentials = await provider(properties);
+                return credentials.accountId || accountId === undefined
+                  ? credentials
+                  : { ...credentials, accountId };
+              };
+            },
+          }
+        : {}),
     });
     this.installMocks();
   }

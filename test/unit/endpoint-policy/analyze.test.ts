@@ -10,7 +10,7 @@ const DEFAULT_POLICY =
   '{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}';
 
 const analyze = (document: string | object | undefined): EndpointPolicyAnalysis =>
-  analyzeEndpointPolicy(document, { organizationId: ORG });
+  analyzeEndpointPolicy(document, { organizationId: ORG, region: 'us-east-1' });
 const policy = (...statements: object[]) =>
   JSON.stringify({ Version: '2012-10-17', Statement: statements });
 const allowAll = { Effect: 'Allow', Principal: '*', Action: '*', Resource: '*' };
@@ -354,10 +354,30 @@ describe('analyzeEndpointPolicy', () => {
     // Assess
     expect(reads.statements[0]?.principalScope?.by).toBe('aws-owned-resource');
     expect(reads.verdict).toBe('scoped');
-    expect(writes.verdict).toBe('unscoped-principal');
+    // A write to an AWS-owned bucket reaches a resource outside the organization, from anyone.
+    expect(writes.statements[0]?.verdicts).toEqual(['unscoped-principal', 'unscoped-resource']);
     expect(writes.statements[0]?.issues[0]?.reason).toContain(
-      'AWS-owned resources waive the principal scope only for read-only actions',
+      'AWS-owned resources waive the principal scope only for reads of them',
     );
+    expect(writes.statements[0]?.issues[1]?.reason).toContain(
+      'is AWS-owned, outside the organization: only s3:getobject, s3:getobjectversion, s3:listbucket on it are exempt, not s3:PutObject',
+    );
+  });
+
+  it("exempts AWS-owned resources only in the endpoint's own region", () => {
+    // Prepare
+    const document = policy({
+      ...allowAll,
+      Action: 's3:GetObject',
+      Resource: 'arn:aws:s3:::amazonlinux-2-repos-us-east-1/*',
+    });
+    // Act
+    const here = analyzeEndpointPolicy(document, { organizationId: ORG, region: 'us-east-1' });
+    const there = analyzeEndpointPolicy(document, { organizationId: ORG, region: 'eu-west-1' });
+    // Assess
+    expect(here.verdict).toBe('scoped');
+    expect(there.statements[0]?.verdicts).toEqual(['unscoped-principal', 'unscoped-resource']);
+    expect(there).not.toBe(here);
   });
 
   it('answers the same analysis for the same document and organization', () => {
@@ -366,7 +386,10 @@ describe('analyzeEndpointPolicy', () => {
     // Act
     const first = analyze(document);
     const second = analyze(document);
-    const otherOrg = analyzeEndpointPolicy(document, { organizationId: OTHER });
+    const otherOrg = analyzeEndpointPolicy(document, {
+      organizationId: OTHER,
+      region: 'us-east-1',
+    });
     // Assess
     expect(second).toBe(first);
     expect(otherOrg).not.toBe(first);

@@ -54,7 +54,10 @@ const PERIMETER_STATEMENT = {
 const PERIMETER = JSON.stringify({ Statement: [PERIMETER_STATEMENT] });
 
 const judge = (document: string | undefined, settings: EndpointPolicyJudgeSettings) =>
-  judgeEndpointPolicy(analyzeEndpointPolicy(document, { organizationId: ORG }), settings);
+  judgeEndpointPolicy(
+    analyzeEndpointPolicy(document, { organizationId: ORG, region: 'us-east-1' }),
+    settings,
+  );
 
 describe('judgeEndpointPolicy', () => {
   it.each([

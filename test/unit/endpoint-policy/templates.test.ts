@@ -47,7 +47,7 @@ describe('renderEndpointPolicy', () => {
     'renders a data-perimeter policy for %s (%s) that the analyzer judges scoped',
     (service, type) => {
       // Prepare
-      const options = { organizationId: ORG };
+      const options = { organizationId: ORG, region: 'us-east-1' };
       // Act
       const text = render('data-perimeter', service, type);
       const analysis = analyzeEndpointPolicy(text, options);
@@ -58,11 +58,32 @@ describe('renderEndpointPolicy', () => {
     },
   );
 
+  it.each([
+    ['s3', 'eu-west-1'],
+    ['s3', 'cn-north-1'],
+    ['ec2', 'ap-southeast-2'],
+    ['ec2', 'us-gov-west-1'],
+    ['ecr.dkr', 'af-south-1'],
+  ])(
+    "renders a data-perimeter policy for %s in %s that is scoped for that region's endpoint",
+    (service, region) => {
+      // Prepare
+      const options = { organizationId: ORG, region };
+      // Act
+      const text = render('data-perimeter', service, 'Interface', region);
+      const analysis = analyzeEndpointPolicy(text, options);
+      // Assess
+      expect(analysis.statements.map((statement) => statement.verdicts)).toEqual(
+        analysis.statements.map(() => ['scoped']),
+      );
+    },
+  );
+
   it.each(ENDPOINTS)(
     'renders a principal-org-only policy for %s (%s) scoped on principals',
     (service, type) => {
       // Prepare
-      const options = { organizationId: ORG };
+      const options = { organizationId: ORG, region: 'us-east-1' };
       // Act
       const text = render('principal-org-only', service, type);
       const analysis = analyzeEndpointPolicy(text, options);

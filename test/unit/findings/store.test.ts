@@ -11,10 +11,10 @@ import {
 import {
   FINDINGS_TABLE_SCHEMA,
   FindingsStore,
-  InputValidationError,
   diffFindings,
   findingDigest,
   type AlertSink,
+  type MalformedFindingItem,
   type PendingAlert,
   type StoredFinding,
 } from '@vpc-guard/shared';
@@ -145,16 +145,28 @@ describe('FindingsStore.load', () => {
     });
   });
 
-  it('throws a validation error naming the item when a stored item is malformed', async () => {
+  it('skips a malformed stored item and reports it, naming the item', async () => {
     // Prepare
-    ddb.on(QueryCommand).resolves({ Items: [{ pk: 'broken', state: 'open' }] });
+    const nat = storedOpen(NAT!, nonCompliant);
+    ddb.on(QueryCommand).resolves({ Items: [{ pk: 'broken', state: 'open' }, itemOf(nat)] });
+    const reported: MalformedFindingItem[] = [];
+    const findings = new FindingsStore(documentClient, {
+      tableName: TABLE,
+      onMalformedItem: (item) => reported.push(item),
+    });
 
     // Act
-    const loading = store().load(REGION_SCOPE);
+    const found = await findings.load(REGION_SCOPE);
 
     // Assess
-    await expect(loading).rejects.toThrow(InputValidationError);
-    await expect(store().load(REGION_SCOPE)).rejects.toThrow(/vpc-guard-findings broken/);
+    expect(found).toEqual([nat]);
+    expect(reported).toEqual([
+      {
+        tableName: TABLE,
+        key: 'broken',
+        problem: expect.stringMatching(/vpc-guard-findings broken/),
+      },
+    ]);
   });
 });
 

@@ -267,9 +267,12 @@ describe('planRemediation', () => {
     const params = replace!.params;
     if (params.action !== 'replace-endpoint-policy') throw new Error('wrong action');
     expect(params.previousPolicyDocument).toBe(DEFAULT_POLICY);
-    expect(analyzeEndpointPolicy(params.policyDocument, { organizationId: ORG_ID }).verdict).toBe(
-      'scoped',
-    );
+    expect(
+      analyzeEndpointPolicy(params.policyDocument, {
+        organizationId: ORG_ID,
+        region: snapshot.region,
+      }).verdict,
+    ).toBe('scoped');
   });
 
   it('is deterministic: the same input gives the same plan', () => {

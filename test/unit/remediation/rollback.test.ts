@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { TEST_RECORD_TRUST, writeSignedRecord } from '../../support/record-key';
 import { InputValidationError, VpcGuardError } from '../../../shared/src/errors';
 import type { RouteRef } from '../../../shared/src/remediation/plan-model';
 import {
@@ -629,10 +630,10 @@ describe('loadRemediationRecord', () => {
     // Prepare
     const path = join(dir, 'record.json');
     const written = record([removeInternetRoute, enableDns]);
-    await writeFile(path, JSON.stringify({ ...written, summary: {} }), 'utf8');
+    await writeSignedRecord(path, { ...written, summary: {} });
 
     // Act
-    const loaded = await loadRemediationRecord(path);
+    const { record: loaded } = await loadRemediationRecord(path, TEST_RECORD_TRUST);
 
     // Assess
     expect(loaded.actions).toEqual(written.actions);
@@ -647,14 +648,14 @@ describe('loadRemediationRecord', () => {
       { ...removeNat, before: { ...natBefore, subnetId: 42 } },
       { ...removeInternetRoute, outcome: 'done' as never },
     ]);
-    await writeFile(path, JSON.stringify(bad), 'utf8');
+    await writeSignedRecord(path, bad);
 
     // Act
-    const loading = loadRemediationRecord(path);
+    const loading = loadRemediationRecord(path, TEST_RECORD_TRUST);
 
     // Assess
     await expect(loading).rejects.toThrow(InputValidationError);
-    await expect(loadRemediationRecord(path)).rejects.toThrow(
+    await expect(loadRemediationRecord(path, TEST_RECORD_TRUST)).rejects.toThrow(
       /record\.json: 2 problems[\s\S]*actions\[0\]\.before\.subnetId: expected string, got 42[\s\S]*actions\[1\]\.outcome: expected/,
     );
   });
@@ -665,11 +666,15 @@ describe('loadRemediationRecord', () => {
     await writeFile(path, '{ not json', 'utf8');
 
     // Act / Assess
-    await expect(loadRemediationRecord(path)).rejects.toThrow(`${path}: not valid JSON`);
-    await expect(loadRemediationRecord(join(dir, 'missing.json'))).rejects.toThrow(VpcGuardError);
-    await expect(loadRemediationRecord(join(dir, 'missing.json'))).rejects.toThrow(
-      'missing.json: cannot read the record file',
+    await expect(loadRemediationRecord(path, TEST_RECORD_TRUST)).rejects.toThrow(
+      `${path}: not valid JSON`,
     );
+    await expect(
+      loadRemediationRecord(join(dir, 'missing.json'), TEST_RECORD_TRUST),
+    ).rejects.toThrow(VpcGuardError);
+    await expect(
+      loadRemediationRecord(join(dir, 'missing.json'), TEST_RECORD_TRUST),
+    ).rejects.toThrow('missing.json: cannot read the record file');
   });
 
   it('accepts fields it does not rely on as they are', () => {

@@ -76,7 +76,7 @@ describe('renderMarkdownReport', () => {
 
     // Assess
     expect(text).toContain(
-      '### Exempt VPCs\n\n- `vpc-0a0000000000000a3` (`111111111111/us-east-1/vpc-0a0000000000000a3`): exempt until 2027-01-31: moving to the shared egress VPC; 1 finding suppressed (nat-gateway-forbidden 1)',
+      '### Exempt VPCs\n\n- `vpc-0a0000000000000a3` (`111111111111/us-east-1/vpc-0a0000000000000a3`): exempt until 2027-01-31: moving to the shared egress VPC; 1 finding suppressed \\(nat-gateway-forbidden 1\\)',
     );
     expect(text).toContain(
       '### Compliant VPCs\n\n- `vpc-0a0000000000000a2` batch-isolated (`111111111111/us-east-1/vpc-0a0000000000000a2`), profile `isolated`',
@@ -91,7 +91,12 @@ describe('escapeMarkdownCell', () => {
     ['snake_case `code`', 'snake\\_case \\`code\\`'],
     ['<script>', '&lt;script>'],
     ['0.0.0.0/0 -> nat-1', '0.0.0.0/0 -> nat-1'],
-    ['two\nlines', 'two<br>lines'],
+    // A line break from outside is shown, not rendered: a cell keeps to its line, and a name cannot
+    // draw a line of its own.
+    ['two\nlines', 'two\\x0alines'],
+    ['[click](http://x) ![img](y)', '\\[click\\]\\(http://x\\) \\!\\[img\\]\\(y\\)'],
+    ['a & b', 'a &amp; b'],
+    ['esc\u001b[2J', 'esc\\x1b\\[2J'],
     ['back\\slash', 'back\\\\slash'],
   ])('escapes %j as %j', (input, expected) => {
     // Prepare, Act

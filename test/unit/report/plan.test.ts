@@ -128,6 +128,7 @@ const SAMPLE = plan([
     actions: [
       action({
         id: '111111111111/us-east-1/vpc-0a0000000000000a2/replace-endpoint-policy/vpce-2',
+        vpcId: 'vpc-0a0000000000000a2',
         summary: '~ policy of vpce-2 (kms) -> data-perimeter template',
         action: 'replace-endpoint-policy',
         reason: 'vpce-2 (kms): full-access policy',
