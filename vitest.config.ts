@@ -7,6 +7,7 @@ export const config = defineConfig({
     environment: 'node',
     testTimeout: 30_000,
     pool: 'forks',
+    setupFiles: ['test/support/fast-check-setup.ts'],
   },
 });
 

@@ -1,6 +1,12 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  GenerateMacCommand,
+  KMSClient,
+  KMSInvalidMacException,
+  VerifyMacCommand,
+} from '@aws-sdk/client-kms';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -250,6 +256,103 @@ describe('vpc-guard rollback given a record it cannot trust', () => {
     expect(out).toContain(JSON.stringify(ALLOW_ALL));
     expect(context.stderr.join('')).toContain('not verified');
     expect(sim.writes()).toEqual([]);
+  });
+});
+
+describe('vpc-guard rollback of a record the deployed functions logged', () => {
+  let work: string;
+
+  beforeEach(() => {
+    work = mkdtempSync(join(tmpdir(), 'vpc-guard-records-'));
+  });
+
+  afterEach(() => {
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  /** KMS as an operator reaches the deployed key: VerifyMac allowed, GenerateMac denied. */
+  function verifyOnlyKms(): KMSClient {
+    const kms = new KMSClient({ region: REGION });
+    const mock = mockClient(kms);
+    mock.on(VerifyMacCommand).callsFake(async (input: { Message: Uint8Array; Mac: Uint8Array }) => {
+      if (!(await TEST_RECORD_SIGNER.verify(input.Message, input.Mac))) {
+        throw new KMSInvalidMacException({ message: 'invalid MAC', $metadata: {} });
+      }
+      return { MacValid: true };
+    });
+    mock.on(GenerateMacCommand).rejects(
+      Object.assign(new Error('not authorized to perform kms:GenerateMac'), {
+        name: 'AccessDeniedException',
+      }),
+    );
+    return kms;
+  }
+
+  it('takes the log entry as the record it holds, verifies it with KMS, and writes its own record unsigned', async () => {
+    // Prepare: a run's record signed with the deployment's key, saved as the functions log it
+    const sim = account();
+    const signed = await signRecord(forgedRecord(sim), TEST_RECORD_SIGNER);
+    const path = join(work, 'logged.json');
+    writeFileSync(
+      path,
+      JSON.stringify({ level: 'INFO', message: 'remediation record', record: signed }),
+    );
+    const context = recordingContext({ cwd: work, now: () => new Date(NOW) });
+    const kms = verifyOnlyKms();
+
+    // Act
+    const code = await main(
+      ['rollback', path, '--yes', '--record-key', 'alias/vpc-guard-records', '--records', 'out'],
+      context,
+      { ...cliDeps(sim), kms: () => kms },
+    );
+
+    // Assess: verified (a signed record is a run vpc-guard made) and rolled back; the rollback's own
+    // record is kept, unsigned, and the operator is told why.
+    const stderr = context.stderr.join('');
+    expect(stderr).not.toContain('not verified');
+    expect(stderr).toContain('cannot sign here');
+    expect(code).toBe(0);
+    expect(sim.writes().map((w) => w.operation)).toEqual(
+      expect.arrayContaining(['ModifyVpcEndpoint', 'CreateRoute']),
+    );
+    const written = readdirSync(join(work, 'out'));
+    expect(written).toHaveLength(1);
+    const own = JSON.parse(readFileSync(join(work, 'out', written[0]!), 'utf8')) as {
+      kind: string;
+      integrity?: unknown;
+    };
+    expect(own.kind).toBe('rollback');
+    expect(own.integrity).toBeUndefined();
+  });
+
+  it('refuses a logged record whose MAC does not verify with the key', async () => {
+    // Prepare: the logged record edited after it was signed
+    const sim = account();
+    const signed = await signRecord(record([]), TEST_RECORD_SIGNER);
+    const forged = forgedRecord(sim);
+    const path = join(work, 'logged.json');
+    writeFileSync(
+      path,
+      JSON.stringify({
+        message: 'remediation record',
+        record: { ...signed, actions: forged.actions, plan: forged.plan },
+      }),
+    );
+    const context = recordingContext({ cwd: work, now: () => new Date(NOW) });
+    const kms = verifyOnlyKms();
+
+    // Act
+    const code = await main(
+      ['rollback', path, '--yes', '--record-key', 'alias/vpc-guard-records'],
+      context,
+      { ...cliDeps(sim), kms: () => kms },
+    );
+
+    // Assess
+    expect(code).toBe(2);
+    expect(context.stderr.join('')).toContain('MAC does not verify');
+    expect(sim.calls).toEqual([]);
   });
 });
 

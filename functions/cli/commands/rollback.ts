@@ -2,11 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import {
   RecordFile,
+  RecordSigningError,
   RollbackRefusedError,
   applyRollback,
   loadRemediationRecord,
   planRollback,
   recordNeedsAttention,
+  type RecordSigner,
   type RollbackPlan,
 } from '@vpc-guard/shared';
 import { Option, type Command } from 'commander';
@@ -123,7 +125,7 @@ export async function runRollback(
     deps,
     [...new Set(runnable.map((step) => step.accountId))],
   );
-  const file = new RecordFile(recordsDir, signer);
+  const file = new RecordFile(recordsDir, await signerThatSigns(signer, context));
   const result = await keepingRecord(file, () =>
     applyRollback(plan, {
       ec2For: session.ec2For,
@@ -139,6 +141,29 @@ export async function runRollback(
   const color = useColor(options.color, context);
   if (!(await writeRunRecord(result, file, context, color))) return EXIT_CODES.nonCompliant;
   return recordNeedsAttention(result) ? EXIT_CODES.nonCompliant : EXIT_CODES.ok;
+}
+
+/**
+ * The key the rollback's own record is signed with: the verifying key, when it may sign. The
+ * deployed record key lets only the functions sign (operators get VerifyMac), so with it the
+ * rollback record, which nothing acts on, is written unsigned, and the operator is told so.
+ */
+async function signerThatSigns(
+  signer: RecordSigner | undefined,
+  context: CliContext,
+): Promise<RecordSigner | undefined> {
+  if (!signer) return undefined;
+  try {
+    await signer.sign(new Uint8Array(32));
+    return signer;
+  } catch (error) {
+    if (!(error instanceof RecordSigningError)) throw error;
+    context.printer.err(
+      `vpc-guard: warning: ${signer.keyId} verifies but cannot sign here (${error.message}); ` +
+        'the rollback record is written unsigned.\n',
+    );
+    return undefined;
+  }
 }
 
 /** Adds `vpc-guard rollback` to the program. */

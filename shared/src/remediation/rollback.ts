@@ -457,9 +457,30 @@ export async function loadRemediationRecord(
   path: string,
   trust: RecordTrust,
 ): Promise<LoadedRecord> {
-  const data = await readJsonFile(path, 'record');
+  const data = unwrapLoggedRecord(await readJsonFile(path, 'record'));
   const verdict = await verifyRecordIntegrity(data, trust, path);
   return { record: parseRemediationRecord(data, path), verdict };
+}
+
+/** The log messages under which the functions write a record (structured log, one JSON per line). */
+const LOGGED_RECORD_MESSAGES = new Set(['remediation record', 'remediation journal']);
+
+/**
+ * The deployed functions log their signed records (`{ "message": "remediation record", "record":
+ * {...} }`); such a log entry, saved as a file, is taken as the record it holds. The MAC is checked
+ * on that record alone, so the wrapper adds nothing a forger could use.
+ */
+function unwrapLoggedRecord(data: unknown): unknown {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) return data;
+  const entry = data as Record<string, unknown>;
+  const message = Object.hasOwn(entry, 'message') ? entry['message'] : undefined;
+  const record = Object.hasOwn(entry, 'record') ? entry['record'] : undefined;
+  return typeof message === 'string' &&
+    LOGGED_RECORD_MESSAGES.has(message) &&
+    record !== null &&
+    typeof record === 'object'
+    ? record
+    : data;
 }
 
 // ---------------------------------------------------------------------------------------------
