@@ -1,4 +1,4 @@
-import { VpcGuardError } from '@vpc-guard/shared';
+import { VpcGuardError } from '@vpc-guard/shared/errors';
 import type { Printer } from './printer';
 
 /**

@@ -4,16 +4,14 @@ import type { KMSClient } from '@aws-sdk/client-kms';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { STSClient } from '@aws-sdk/client-sts';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { createEc2Client } from '@vpc-guard/shared/aws/clients';
+import type { RateLimiterRegistry } from '@vpc-guard/shared/aws/rate-limiter';
 import {
   assumeRoleCredentials,
-  createEc2Client,
-  createOrganizationsClient,
-  createRecordKmsClient,
   createStsClient,
   type AssumeRoleOptions,
   type AwsTarget,
-  type RateLimiterRegistry,
-} from '@vpc-guard/shared';
+} from '@vpc-guard/shared/aws/targets';
 
 /**
  * What the live commands (`scan --live`, `collect`, `plan`, `apply`) need from outside the process
@@ -35,8 +33,11 @@ export interface CliDependencies {
   readonly ec2: (target: AwsTarget) => EC2Client;
   /** An STS client (GetCallerIdentity) in a region. */
   readonly sts: (region: string) => STSClient;
-  /** An Organizations client (ListAccounts, for `--org`). */
-  readonly organizations: (region: string) => OrganizationsClient;
+  /**
+   * An Organizations client (ListAccounts, for `--org`). A promise: the real one is loaded on first
+   * use, since only `--org` runs need it.
+   */
+  readonly organizations: (region: string) => Promise<OrganizationsClient>;
   /** Credentials of a member role (STS AssumeRole). */
   readonly assumeRole: (options: AssumeRoleOptions) => AwsCredentialIdentityProvider;
   readonly terminal: Terminal;
@@ -47,7 +48,7 @@ export interface CliDependencies {
   readonly endpointLimiter?: () => RateLimiterRegistry;
   /**
    * The KMS client for a record key (`--record-key`). @default - one in the key ARN's region, else
-   * the SDK's default region
+   * the SDK's default region, created by the command that signs or verifies
    */
   readonly kms?: (keyId: string) => KMSClient;
 }
@@ -71,6 +72,7 @@ function createProcessTerminal(): Terminal {
 /**
  * The real dependencies: SDK clients on the standard credential chain (environment, profile, SSO,
  * instance or container role) that honour `AWS_ENDPOINT_URL`; EC2 clients with adaptive retries.
+ * Every live run needs EC2 and STS, so they are imported here; Organizations only when `--org` asks.
  */
 export function createProcessDependencies(): CliDependencies {
   return {
@@ -80,9 +82,11 @@ export function createProcessDependencies(): CliDependencies {
         ...(target.credentials ? { credentials: target.credentials } : {}),
       }),
     sts: createStsClient,
-    organizations: createOrganizationsClient,
+    organizations: async (region) => {
+      const { createOrganizationsClient } = await import('@vpc-guard/shared/aws/organizations');
+      return createOrganizationsClient(region);
+    },
     assumeRole: assumeRoleCredentials,
     terminal: createProcessTerminal(),
-    kms: (keyId) => createRecordKmsClient(keyId),
   };
 }

@@ -1,30 +1,42 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigurationError, InputValidationError } from '@vpc-guard/shared';
+import { ConfigurationError, InputValidationError } from '@vpc-guard/shared/errors';
 import { Command, CommanderError } from 'commander';
-import { registerApplyCommand } from './commands/apply';
-import { registerCollectCommand } from './commands/collect';
-import { registerInvokeCommand } from './commands/invoke';
-import { registerPlanCommand } from './commands/plan';
-import { registerPolicyJsonCommand } from './commands/policy-json';
-import { registerRollbackCommand } from './commands/rollback';
-import { registerScanCommand } from './commands/scan';
 import { CliInputError, EXIT_CODES, type CliContext, type ExitCode } from './context';
+import { defineApplyCommand } from './definitions/apply';
+import { defineCollectCommand } from './definitions/collect';
+import { defineInvokeCommand } from './definitions/invoke';
+import { definePlanCommand } from './definitions/plan';
+import { definePolicyJsonCommand } from './definitions/policy-json';
+import { defineRollbackCommand } from './definitions/rollback';
+import { defineScanCommand } from './definitions/scan';
 import type { CliDependencies } from './dependencies';
 import { createProcessPrinter, withEscapedMessages } from './printer';
 
 const ERROR_PREFIX = 'vpc-guard: error: ';
 
+/**
+ * The functions package's directory (with a trailing slash): the nearest one above this module with a
+ * package.json. This module runs from functions/cli/ as source and from functions/cli/dist/ compiled.
+ */
+function functionsPackageDir(): URL {
+  for (const up of ['../', '../../']) {
+    const dir = new URL(up, import.meta.url);
+    if (existsSync(new URL('package.json', dir))) return dir;
+  }
+  throw new Error(`no package.json above ${import.meta.url}`);
+}
+
 /** The context of a real run: this process, its clock, the repository this file lives in. */
 export function createProcessContext(): CliContext {
-  const functionsDir = fileURLToPath(new URL('..', import.meta.url));
-  const manifest = JSON.parse(readFileSync(`${functionsDir}package.json`, 'utf8')) as {
+  const functionsDir = functionsPackageDir();
+  const manifest = JSON.parse(readFileSync(new URL('package.json', functionsDir), 'utf8')) as {
     version?: string;
   };
   return {
     printer: createProcessPrinter(),
     cwd: process.cwd(),
-    repoRoot: fileURLToPath(new URL('../..', import.meta.url)),
+    repoRoot: fileURLToPath(new URL('../', functionsDir)),
     env: process.env,
     version: manifest.version ?? '0.0.0',
     now: () => new Date(),
@@ -33,7 +45,9 @@ export function createProcessContext(): CliContext {
 
 /**
  * The `vpc-guard` program. Commander is told not to exit: its usage errors become exit code 2, and
- * `--help` and `--version` exit 0. Commands register here, one module each under `commands/`.
+ * `--help` and `--version` exit 0. Each command is defined here from `definitions/` (its name, flags
+ * and help) and its implementation under `commands/` is imported when it runs: `--help`, `--version`
+ * and a usage error load no command's work, and a command loads only its own.
  */
 export function createProgram(
   context: CliContext,
@@ -68,13 +82,18 @@ Examples:
 
 Exit codes: 0 compliant or exempt, 1 non-compliant, 2 bad input or usage, 3 internal error.`,
     );
-  registerScanCommand(program, context, onExit, deps);
-  registerCollectCommand(program, context, onExit, deps);
-  registerPlanCommand(program, context, onExit, deps);
-  registerApplyCommand(program, context, onExit, deps);
-  registerRollbackCommand(program, context, onExit, deps);
-  registerInvokeCommand(program, context, onExit);
-  registerPolicyJsonCommand(program, context, onExit);
+  const setup = { context, onExit, ...(deps ? { deps } : {}) };
+  for (const define of [
+    defineScanCommand,
+    defineCollectCommand,
+    definePlanCommand,
+    defineApplyCommand,
+    defineRollbackCommand,
+    defineInvokeCommand,
+    definePolicyJsonCommand,
+  ]) {
+    define(program, setup);
+  }
   return program;
 }
 
@@ -84,6 +103,20 @@ function describeUnexpected(error: unknown, debug: boolean): string {
     ? `\n${error.stack ?? ''}${error.cause instanceof Error ? `\ncaused by: ${error.cause.stack ?? error.cause.message}` : ''}`
     : '\n(set VPC_GUARD_DEBUG=1 for the stack trace)';
   return `vpc-guard: internal error: ${error.message}${detail}\n`;
+}
+
+/** The AWS SDK's own switch for its Node version warning (read when a client is constructed). */
+export const SDK_NODE_VERSION_WARNING_SWITCH = 'AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED';
+
+/**
+ * Turns off the AWS SDK's NodeVersionSupportWarning, and only that warning, in this process. On Node
+ * below 22 the first SDK client prints eight lines on stderr saying that SDK releases after early
+ * January 2027 will need Node 22. vpc-guard supports Node 20 and pins the SDK in its lock file, so a
+ * user of the CLI can do nothing about it, and on every live command it would bury the progress and
+ * errors they can act on. A value the environment already sets is left alone.
+ */
+export function silenceSdkNodeVersionWarning(env: NodeJS.ProcessEnv = process.env): void {
+  env[SDK_NODE_VERSION_WARNING_SWITCH] ??= 'true';
 }
 
 /**
@@ -96,6 +129,7 @@ export async function main(
   givenContext: CliContext = createProcessContext(),
   deps?: CliDependencies,
 ): Promise<ExitCode> {
+  silenceSdkNodeVersionWarning();
   const context = { ...givenContext, printer: withEscapedMessages(givenContext.printer) };
   let exitCode: ExitCode = EXIT_CODES.ok;
   const program = createProgram(

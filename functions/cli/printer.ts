@@ -1,4 +1,4 @@
-import { escapeControlCharacters } from '@vpc-guard/shared';
+import { escapeControlCharacters } from '@vpc-guard/shared/report/ansi';
 
 /**
  * The CLI's only door to the terminal: everything vpc-guard prints goes through a {@link Printer}, so

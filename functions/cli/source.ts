@@ -1,134 +1,41 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
+import { describeAwsError } from '@vpc-guard/shared/aws/errors';
+import {
+  EXTRA_REGIONS_VARIABLE,
+  REGION_PATTERN,
+  isKnownRegion,
+} from '@vpc-guard/shared/aws/regions';
 import {
   DEFAULT_ACCOUNT_CONCURRENCY,
-  EXTRA_REGIONS_VARIABLE,
-  InputValidationError,
-  REGION_PATTERN,
-  collectEstate,
-  describeAwsError,
-  evaluate,
-  getCallerIdentity,
-  isKnownRegion,
-  listOrganizationAccounts,
-  memberRoleArn,
-  parseAccountList,
   parseRegionSelection,
+  type RegionSelection,
+} from '@vpc-guard/shared/aws/target-selection';
+import {
+  getCallerIdentity,
+  memberRoleArn,
   type AwsTarget,
   type CallerIdentity,
+} from '@vpc-guard/shared/aws/targets';
+import { InputValidationError } from '@vpc-guard/shared/errors';
+import { evaluate } from '@vpc-guard/shared/evaluate';
+import type { GuardPolicy } from '@vpc-guard/shared/policy/schema';
+import {
+  collectEstate,
   type EstateAccount,
   type EstateCollection,
   type EstateProgress,
-  type GuardPolicy,
-  type RegionSelection,
   type TargetFailure,
-} from '@vpc-guard/shared';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+} from '@vpc-guard/shared/snapshot/collect-estate';
 import { CliInputError, type CliContext } from './context';
-import type { CliDependencies } from './dependencies';
+import type { LiveSourceOptions } from './definitions/options';
+import { createProcessDependencies, type CliDependencies } from './dependencies';
 
 /**
- * The flags every live command shares (`scan --live`, `collect`, `plan`, `apply`): which regions and
- * accounts, which role to assume there, how many accounts at once; and what they have in common to
- * do with them: resolve the targets, collect them with progress on stderr, report what failed.
+ * What every live command (`scan --live`, `collect`, `plan`, `apply`, `rollback`) does with the flags
+ * it shares (definitions/options.ts): resolve the targets, collect them with progress on stderr,
+ * report what failed. Only live runs load this module, and with it the EC2 and STS clients.
  */
-
-/** The live-source flags, as commander parses them. */
-export interface LiveSourceOptions {
-  readonly live?: boolean;
-  readonly regions?: RegionSelection;
-  readonly accounts?: readonly string[];
-  readonly org?: boolean;
-  readonly roleArn?: string;
-  readonly externalId?: string;
-  readonly concurrency?: number;
-}
-
-/** The most accounts collected at once: beyond it, throttling, not parallelism, sets the pace. */
-const MAX_CONCURRENCY = 64;
-
-function commanderParser<T>(parse: (value: string) => T): (value: string) => T {
-  return (value) => {
-    try {
-      return parse(value);
-    } catch (error) {
-      if (error instanceof InputValidationError)
-        throw new InvalidArgumentError(error.problems.map((p) => p.message).join('; '));
-      throw error;
-    }
-  };
-}
-
-function parseConcurrency(value: string): number {
-  const count = Number(value);
-  if (!/^\d+$/.test(value) || count < 1 || count > MAX_CONCURRENCY) {
-    throw new InvalidArgumentError(`expected a whole number from 1 to ${MAX_CONCURRENCY}`);
-  }
-  return count;
-}
-
-/**
- * Adds the live-source flags to a command. `liveFlag`: `scan` needs `--live` to go to AWS; the other
- * commands accept it and imply it.
- */
-export function addLiveSourceOptions(command: Command, liveFlag: 'required' | 'implied'): Command {
-  return command
-    .addOption(
-      new Option(
-        '--live',
-        liveFlag === 'required'
-          ? 'read the VPCs from AWS (the credential chain, or assumed roles) instead of snapshot files'
-          : 'read the VPCs from AWS (implied; accepted for symmetry with scan --live)',
-      ),
-    )
-    .addOption(
-      new Option(
-        '--regions <regions>',
-        'comma-separated regions, or "all" for every region enabled in each account ' +
-          '(default: AWS_REGION)',
-      ).argParser(commanderParser((value) => parseRegionSelection(value))),
-    )
-    .addOption(
-      new Option(
-        '--accounts <ids>',
-        "comma-separated account ids (default: the caller's account); other accounts need --role-arn",
-      )
-        .argParser(commanderParser((value) => parseAccountList(value)))
-        .conflicts('org'),
-    )
-    .addOption(
-      new Option(
-        '--org',
-        'every ACTIVE account of the organization (Organizations ListAccounts); needs --role-arn',
-      ),
-    )
-    .addOption(
-      new Option(
-        '--role-arn <template>',
-        'role to assume in each account other than the caller\'s, "{accountId}" replaced, e.g. ' +
-          "'arn:aws:iam::{accountId}:role/VpcGuardMember'",
-      ),
-    )
-    .addOption(
-      new Option('--external-id <id>', 'external id the member role requires (STS AssumeRole)'),
-    )
-    .addOption(
-      new Option('--concurrency <n>', 'accounts collected at once, each with all its regions')
-        .argParser(parseConcurrency)
-        .default(DEFAULT_ACCOUNT_CONCURRENCY),
-    );
-}
-
-/** True when any live-source flag other than `--live` is set. */
-export function hasLiveTargetFlags(options: LiveSourceOptions): boolean {
-  return (
-    options.regions !== undefined ||
-    options.accounts !== undefined ||
-    options.org === true ||
-    options.roleArn !== undefined ||
-    options.externalId !== undefined
-  );
-}
 
 /** Resolved targets of a live run, with one cached EC2 client per account-region. */
 export interface LiveSession {
@@ -199,7 +106,7 @@ function checkRegions(regions: readonly string[], source: string, context: CliCo
 export async function resolveLiveSession(
   options: LiveSourceOptions,
   context: CliContext,
-  deps: CliDependencies,
+  deps: CliDependencies = createProcessDependencies(),
   accountIds?: readonly string[],
 ): Promise<LiveSession> {
   if (options.externalId !== undefined && options.roleArn === undefined) {
@@ -243,7 +150,9 @@ export async function resolveLiveSession(
   if (accountIds !== undefined) ids = accountIds;
   else if (options.org) {
     try {
-      ids = (await listOrganizationAccounts(deps.organizations(homeRegion))).map(
+      // Only --org loads the Organizations client.
+      const { listOrganizationAccounts } = await import('@vpc-guard/shared/aws/organizations');
+      ids = (await listOrganizationAccounts(await deps.organizations(homeRegion))).map(
         (account) => account.accountId,
       );
     } catch (error) {

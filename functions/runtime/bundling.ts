@@ -1,4 +1,4 @@
-import type { FunctionName } from './config';
+import type { FunctionName } from './function-names';
 
 /**
  * How every vpc-guard function is bundled: the one place the CDK construct (GuardFunction) and the

@@ -1,5 +1,6 @@
 import { InputValidationError } from '@vpc-guard/shared';
-import { loadRuntimeConfig, type FunctionName, type RuntimeConfig } from './config';
+import { loadRuntimeConfig, type RuntimeConfig } from './config';
+import type { FunctionName } from './function-names';
 import { logger } from './observability';
 
 /**

@@ -7,16 +7,13 @@ import {
   type RegionSelection,
 } from '@vpc-guard/shared';
 import * as z from 'zod';
+import type { FunctionName } from './function-names';
 
 /**
  * The environment of every vpc-guard function, validated once at cold start. This is the only module
  * that reads `process.env`: everything else gets a {@link RuntimeConfig}. A bad or missing setting fails
  * the cold start with a message naming the variable, instead of a wrong decision later.
  */
-
-/** The Lambda functions; each needs a different part of the environment. */
-export const FUNCTION_NAMES = ['config-rule', 'api-event', 'sweep', 'slack-notifier'] as const;
-export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /** Where the policy is read from: an SSM parameter, an S3 object, or a file bundled with the function. */
 export type PolicySource =

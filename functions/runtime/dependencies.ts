@@ -33,7 +33,8 @@ import {
 } from '@vpc-guard/shared';
 import { createAccountScope } from './account-scope';
 import { loadConfigAtColdStart } from './cold-start';
-import type { FunctionName, PolicySource, RuntimeConfig } from './config';
+import type { PolicySource, RuntimeConfig } from './config';
+import type { FunctionName } from './function-names';
 import { METRIC, countMetric, logger, tracer } from './observability';
 import { PolicyCache, readPolicyText } from './policy-source';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FUNCTION_ENTRIES } from '@vpc-guard/functions/runtime/bundling';
-import type { FunctionName } from '@vpc-guard/functions/runtime/config';
+import type { FunctionName } from '@vpc-guard/functions/runtime/function-names';
 
 /** The repository root: the npm workspace root, where package-lock.json lives. */
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));

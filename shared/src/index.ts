@@ -1,39 +1,148 @@
-export * from './errors';
-export * from './snapshot/schema';
-export * from './snapshot/file';
-export * from './policy/schema';
-export * from './policy/json';
-export * from './policy/load';
-export * from './policy/resolve';
-export * from './policy/exemption';
-export * from './rules/types';
-export * from './rules/registry';
-export * from './rules/vpc-topology';
-export * from './cost/pricing';
-export * from './evaluate';
-export * from './report';
-export * from './endpoint-policy';
-export * from './aws/clients';
-export * from './aws/errors';
-export * from './aws/rate-limiter';
-export * from './aws/targets';
-export * from './aws/regions';
-export * from './snapshot/collect';
-export * from './snapshot/collect-estate';
-export * from './remediation/plan-model';
-export * from './remediation/plan';
-export * from './remediation/plan-file';
-export * from './remediation/plan-narrow';
-export * from './remediation/apply';
-export * from './remediation/record';
-export * from './remediation/record-integrity';
-export * from './remediation/record-journal';
-export * from './remediation/rollback';
-export * from './report/plan';
-export * from './report/record';
-export * from './findings/state';
-export * from './findings/store';
-export * from './notify';
-export * from './ec2-api-events';
-export * from './config-resource-types';
-export * from './json-file';
+/*
+ * The boundary of the vpc-guard core: the names the functions, the infrastructure and the tests use,
+ * each from the module that defines it. Named, not `export *`: a bundle keeps only the modules whose
+ * names it imports.
+ *
+ * The CLI imports the defining modules instead (`@vpc-guard/shared/report/formats`, see the `exports`
+ * of package.json): it is compiled with code splitting, and esbuild puts every module reached through
+ * one barrel into a chunk that each command would load, `--help` included. Importing the modules
+ * themselves keeps the AWS clients of one command out of the others.
+ */
+
+export {
+  ConfigurationError,
+  describeIssue,
+  formatIssuePath,
+  InputValidationError,
+  parseOrThrow,
+  VpcGuardError,
+} from './errors';
+export type { InputProblem } from './errors';
+export {
+  NetworkSnapshotSchema,
+  RELEASED_FROM_TAG,
+  RELEASED_FROM_VPC_TAG,
+  SNAPSHOT_SCHEMA_VERSION,
+} from './snapshot/schema';
+export type {
+  NetworkSnapshot,
+  NetworkSnapshotInput,
+  Route,
+  RouteTarget,
+  SecurityGroupRule,
+  Tags,
+  VpcEndpoint,
+} from './snapshot/schema';
+export { parseNetworkSnapshots } from './snapshot/file';
+export type { GuardPolicy } from './policy/schema';
+export { parseGuardPolicyJson } from './policy/json';
+export { guardPolicyAsJson, parseGuardPolicy } from './policy/load';
+export { profileNamed, resolveProfile } from './policy/resolve';
+export { parseExemption } from './policy/exemption';
+export type { RuleFinding, RuleId, Severity, VpcContext } from './rules/types';
+export { RULES } from './rules/registry';
+export { interfaceEndpointMonthlyCost, natGatewayMonthlyCost } from './cost/pricing';
+export { buildVpcContexts, evaluate, summarizeEvaluations } from './evaluate';
+export type { Evaluation, Finding } from './evaluate';
+export {
+  escapeMarkdownCell,
+  renderJsonReport,
+  renderMarkdownReport,
+  renderSarifReport,
+  renderTableReport,
+} from './report';
+export { analyzeEndpointPolicy } from './endpoint-policy';
+export { createEc2Client } from './aws/clients';
+export { awsErrorCode, classifyAwsError, describeAwsError } from './aws/errors';
+export type { AwsErrorKind } from './aws/errors';
+export { ENDPOINT_MUTATION_BUCKET, RateLimiterRegistry } from './aws/rate-limiter';
+export { parseRegionSelection } from './aws/target-selection';
+export type { RegionSelection } from './aws/target-selection';
+export { assumeRoleCredentials, getCallerIdentity } from './aws/targets';
+export type { AssumeRoleOptions, AwsTarget, CallerIdentity } from './aws/targets';
+export { createOrganizationsClient, listOrganizationAccounts } from './aws/organizations';
+export { AccountMismatchError, collectNetworkSnapshot, collectPages } from './snapshot/collect';
+export { addDnsAttributes, collectEstate, mapWithConcurrency } from './snapshot/collect-estate';
+export type { EstateAccount } from './snapshot/collect-estate';
+export type { PlannedAction, RemediationPlan, VpcPlan } from './remediation/plan-model';
+export {
+  endpointClientToken,
+  MANAGED_TAG,
+  planRemediation,
+  policyDigest,
+  PROTECTED_TAG,
+} from './remediation/plan';
+export { parseRemediationPlan } from './remediation/plan-file';
+export { applyRemediation } from './remediation/apply';
+export { summarizeOutcomes } from './remediation/record';
+export type {
+  ActionOutcome,
+  ActionRecord,
+  RecordJournal,
+  RemediationRecord,
+} from './remediation/record';
+export { signRecord, verifyRecordIntegrity } from './remediation/record-integrity';
+export type { RecordSigner } from './remediation/record-integrity';
+export { KmsRecordSigner } from './remediation/record-kms';
+export { renderPlanDiff } from './report/plan';
+export { renderRecordSummary } from './report/record';
+export { countTransitions, diffFindings, findingDigest } from './findings/state';
+export type {
+  AlertingTransition,
+  AlertSink,
+  FindingScope,
+  FindingTransitions,
+  PendingAlert,
+  StoredFinding,
+} from './findings/state';
+export { FINDINGS_TABLE_SCHEMA, FindingsStore } from './findings/store';
+export type { MalformedFindingItem } from './findings/store';
+export {
+  asffFindingId,
+  importToSecurityHub,
+  renderAsffFindings,
+  SECURITY_HUB_BATCH_SIZE,
+} from './notify/asff';
+export {
+  CONFIG_ANNOTATION_MAX,
+  CONFIG_BATCH_SIZE,
+  configAnnotation,
+  putConfigEvaluations,
+  renderConfigEvaluations,
+  renderNotApplicableEvaluations,
+  VPC_RESOURCE_TYPE,
+} from './notify/config-evaluations';
+export type { PutConfigEvaluationsResult } from './notify/config-evaluations';
+export { partitionOf } from './notify/ec2-arns';
+export {
+  buildFindingChanges,
+  FindingChangeMessageSchema,
+  indexEvaluationsByVpc,
+} from './notify/finding-change';
+export type { FindingChangeMessage, FindingChangeOptions } from './notify/finding-change';
+export {
+  EVENTBRIDGE_MAX_ENTRY_BYTES,
+  putEventsEntryBytes,
+  putRecordEvents,
+  renderRecordEvents,
+} from './notify/record-events';
+export type { RecordEventDetail } from './notify/record-events';
+export {
+  escapeSlackText,
+  groupChangesByVpc,
+  renderSlackMessage,
+  SLACK_LIMITS,
+} from './notify/slack';
+export type { SlackBlock, SlackMessage, VpcNotification } from './notify/slack';
+export {
+  publishToSns,
+  renderSnsMessages,
+  SNS_MAX_BYTES,
+  snsMessageBytes,
+  snsSubject,
+} from './notify/sns';
+export type { SnsMessage } from './notify/sns';
+export { EC2_API_CALL_EVENT_NAMES } from './ec2-api-events';
+export type { Ec2ApiCallEventName } from './ec2-api-events';
+export { CONFIG_RESOURCE_TYPES } from './config-resource-types';
+export type { ConfigResourceType } from './config-resource-types';

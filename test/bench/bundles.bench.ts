@@ -9,7 +9,7 @@ import { build } from 'esbuild';
 import { handleApiEvent } from '../../functions/api-event/event';
 import { ApiEventSchema } from '../../functions/api-event/schema';
 import { FUNCTION_ENTRIES, GUARD_FUNCTION_BUNDLING } from '../../functions/runtime/bundling';
-import type { FunctionName } from '../../functions/runtime/config';
+import type { FunctionName } from '../../functions/runtime/function-names';
 import { FunctionHarness, captureOutput, loadEvent } from '../functions/support/harness';
 import {
   bestAndMedian,

@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { format, resolveConfig } from 'prettier';
 import { bundlesSuite } from './bundles.bench';
+import { cliSuite } from './cli.bench';
 import { collectSuite } from './collect.bench';
 import { evaluateSuite } from './evaluate.bench';
 import { remediationSuite } from './remediation.bench';
@@ -24,7 +25,13 @@ import { describeMachine, replaceMarkedSection, type BenchSuite } from './suite'
  * below.
  */
 
-const SUITES: readonly BenchSuite[] = [evaluateSuite, collectSuite, remediationSuite, bundlesSuite];
+const SUITES: readonly BenchSuite[] = [
+  evaluateSuite,
+  collectSuite,
+  remediationSuite,
+  bundlesSuite,
+  cliSuite,
+];
 
 const PERFORMANCE_DOC = new URL('../../docs/PERFORMANCE.md', import.meta.url);
 

@@ -102,7 +102,7 @@ function harness(
     ec2: ({ accountId, region }) =>
       account.client({ accountId, region, retryBackoff: 'none', maxAttempts: 5 }),
     sts: () => sts,
-    organizations: () => organizations,
+    organizations: () => Promise.resolve(organizations),
     assumeRole: (role) => {
       assumed.push(role);
       const accountId = /::(\d{12}):/.exec(role.roleArn)?.[1] ?? '';

@@ -1,11 +1,12 @@
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from './support';
+import { main } from '../../functions/cli/main';
+import { recordingContext, REPO_ROOT, type RecordingContextOptions } from './support';
 
-const BIN = join(REPO_ROOT, 'functions', 'cli', 'bin', 'vpc-guard.mjs');
 const FIXTURES = 'test/fixtures/cli';
 const NOW = ['--now', '2026-11-20T10:00:00Z'];
 const COMPLIANT = [
@@ -27,16 +28,14 @@ interface Run {
   readonly stderr: string;
 }
 
-/** Runs the real launcher in a child process, as a user would. */
-function vpcGuard(args: readonly string[], cwd = REPO_ROOT): Promise<Run> {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-  delete env['VPC_GUARD_DEBUG'];
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, env }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs `main()` in this process, as the command does, and keeps what it printed. */
+async function vpcGuard(
+  args: readonly string[],
+  options: RecordingContextOptions = {},
+): Promise<Run> {
+  const context = recordingContext(options);
+  const code = await main(args, context);
+  return { code, stdout: context.stdout.join(''), stderr: context.stderr.join('') };
 }
 
 describe('vpc-guard scan', () => {
@@ -163,7 +162,7 @@ describe('vpc-guard scan', () => {
     const args = ['scan', '--format', 'json', ...NOW];
 
     // Act
-    const run = await vpcGuard(args, outputDir);
+    const run = await vpcGuard(args, { cwd: outputDir });
 
     // Assess
     expect(run.stderr).toBe('');
@@ -225,10 +224,8 @@ describe('vpc-guard scan', () => {
 
   it('exits 0 for --help and --version', async () => {
     // Prepare, Act
-    const [help, version] = await Promise.all([
-      vpcGuard(['scan', '--help']),
-      vpcGuard(['--version']),
-    ]);
+    const help = await vpcGuard(['scan', '--help']);
+    const version = await vpcGuard(['--version']);
 
     // Assess
     expect(help.code).toBe(0);
@@ -237,5 +234,86 @@ describe('vpc-guard scan', () => {
     expect(help.stdout).not.toContain('--now');
     expect(version.code).toBe(0);
     expect(version.stdout).toMatch(/^\d+\.\d+\.\d+\n$/);
+  });
+});
+
+/** The installed command, the compiled CLI behind the package bin. */
+const BIN = join(REPO_ROOT, 'functions', 'cli', 'bin', 'vpc-guard.mjs');
+
+/**
+ * Runs the command in a child process, as a shell or CI step does: stdout to a file when `stdoutFile`
+ * is given (a report redirected with `>`), else to a pipe.
+ */
+function spawnVpcGuard(
+  args: readonly string[],
+  options: { cwd?: string; stdoutFile?: string } = {},
+): Promise<Run> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env['VPC_GUARD_DEBUG'];
+  const stdoutFd = options.stdoutFile === undefined ? undefined : openSync(options.stdoutFile, 'w');
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd ?? REPO_ROOT,
+      env,
+      stdio: ['ignore', stdoutFd ?? 'pipe', 'pipe'],
+    });
+    if (stdoutFd !== undefined) closeSync(stdoutFd);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolveRun({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+// The process boundary itself: exit codes, and which stream carries what. Everything else about the
+// command's behaviour is tested in-process above.
+describe('the vpc-guard command', () => {
+  let outputDir: string;
+
+  beforeAll(async () => {
+    outputDir = await mkdtemp(join(tmpdir(), 'vpc-guard-bin-'));
+    // The command rebuilds a missing or stale build first and says so on stderr: let that happen
+    // here, so the tests below see only what the command itself prints.
+    await spawnVpcGuard(['--version']);
+  }, 120_000);
+
+  afterAll(async () => {
+    await rm(outputDir, { recursive: true, force: true });
+  });
+
+  it('exits 1 and writes the whole report to a redirected stdout, nothing to stderr', async () => {
+    // Prepare
+    const file = join(outputDir, 'report.json');
+    const args = ['scan', ...NON_COMPLIANT, '--format', 'json', ...NOW];
+
+    // Act
+    const run = await spawnVpcGuard(args, { stdoutFile: file });
+
+    // Assess
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(1);
+    const report = JSON.parse(await readFile(file, 'utf8'));
+    expect(report.summary).toMatchObject({ vpcs: 2, compliant: 1, nonCompliant: 1 });
+    expect(report.evaluations).toHaveLength(2);
+  });
+
+  it('exits 2 with the usage error on stderr only, and 0 with the version on stdout', async () => {
+    // Prepare, Act
+    const [usage, version] = await Promise.all([
+      spawnVpcGuard(['scan', '--bogus', ...COMPLIANT], { cwd: outputDir }),
+      spawnVpcGuard(['--version'], { cwd: outputDir }),
+    ]);
+
+    // Assess
+    expect(usage.code).toBe(2);
+    expect(usage.stdout).toBe('');
+    expect(usage.stderr).toContain("vpc-guard: error: unknown option '--bogus'");
+    expect(version).toEqual({
+      code: 0,
+      stdout: expect.stringMatching(/^\d+\.\d+\.\d+\n$/),
+      stderr: '',
+    });
   });
 });

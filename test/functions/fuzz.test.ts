@@ -24,6 +24,7 @@ import {
   type CapturedOutput,
   type RawHandler,
 } from './support/harness';
+import { propertyRuns } from '../support/property-runs';
 
 /**
  * Random mutations of every event fixture: each is rejected with the typed InputValidationError or
@@ -253,8 +254,8 @@ const CASES: readonly FuzzCase[] = [
 ];
 
 /** Mutations per fixture through the parse step, and through the whole handler. */
-const PARSE_RUNS = 1_000;
-const HANDLER_RUNS = 25;
+const PARSE_RUNS = propertyRuns({ quick: 300, deep: 1_000 });
+const HANDLER_RUNS = propertyRuns({ quick: 12, deep: 25 });
 
 function decodedFixture(fuzzCase: FuzzCase) {
   const decoded = fuzzCase.codec.decode(loadEvent(fuzzCase.fixture) as Json);
@@ -265,7 +266,7 @@ const mutationsArbitrary = fc.array(mutationArbitrary, { minLength: 1, maxLength
 
 describe('fuzz: the parse step', () => {
   it.each(CASES)(
-    'rejects with the typed error or accepts 1,000 mutations of $fixture',
+    `rejects with the typed error or accepts ${PARSE_RUNS} mutations of $fixture`,
     (fuzzCase) => {
       // Prepare
       const { decoded, paths } = decodedFixture(fuzzCase);

@@ -48,29 +48,67 @@ beforeAll(() => {
     });
 }, 180_000);
 
-/** Imports a bundle in a new Node process; resolves with its exit code and error output. */
+/** What importing one bundle gave: its handler's type, or the error it threw. */
+interface ImportResult {
+  readonly handler?: string;
+  readonly error?: string;
+}
+
+/**
+ * The script of the child process: imports each bundle in turn, with only the base environment and
+ * that function's variables set, and writes what each import gave as JSON. Every bundle carries its
+ * own copy of its dependencies (the SDK included), so one process loads each as cold as Lambda does;
+ * only the environment is shared, and it is reset before each import.
+ */
+const IMPORT_EACH_SCRIPT = `
+import { writeFileSync } from 'node:fs';
+const [resultsFile, bundlesJson] = process.argv.slice(1);
+const base = { ...process.env };
+const results = {};
+for (const { id, url, env } of JSON.parse(bundlesJson)) {
+  for (const name of Object.keys(process.env)) if (!(name in base)) delete process.env[name];
+  Object.assign(process.env, base, env);
+  try {
+    const module = await import(url);
+    results[id] = { handler: typeof module.handler };
+  } catch (error) {
+    results[id] = { error: error instanceof Error ? error.stack ?? error.message : String(error) };
+  }
+}
+writeFileSync(resultsFile, JSON.stringify(results));
+`;
+
+/**
+ * Imports every bundle in one new Node process, each with the environment the stack gives it;
+ * resolves with the process's exit code, its error output and what each import gave.
+ */
 function importInFreshProcess(
-  file: string,
-  env: Record<string, string>,
-): Promise<{ code: number | null; stderr: string }> {
-  const script = [
-    `const module = await import(${JSON.stringify(pathToFileURL(file).href)});`,
-    `if (typeof module.handler !== 'function') { process.stderr.write('no handler export'); process.exit(3); }`,
-  ].join('\n');
+  bundles: readonly { id: string; file: string; env: Record<string, string> }[],
+): Promise<{ code: number | null; stderr: string; results: Record<string, ImportResult> }> {
+  const resultsFile = join(mkdtempSync(join(tmpdir(), 'vpc-guard-imports-')), 'results.json');
+  const spec = bundles.map(({ id, file, env }) => ({ id, url: pathToFileURL(file).href, env }));
   return new Promise((resolveRun, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      env: {
-        PATH: process.env['PATH'] ?? '',
-        AWS_REGION: 'us-east-1',
-        AWS_EC2_METADATA_DISABLED: 'true',
-        ...env,
+    const child = spawn(
+      process.execPath,
+      ['--input-type=module', '-e', IMPORT_EACH_SCRIPT, resultsFile, JSON.stringify(spec)],
+      {
+        env: {
+          PATH: process.env['PATH'] ?? '',
+          AWS_REGION: 'us-east-1',
+          AWS_EC2_METADATA_DISABLED: 'true',
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    );
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
-    child.on('close', (code) => resolveRun({ code, stderr }));
+    child.on('close', (code) => {
+      const results = existsSync(resultsFile)
+        ? (JSON.parse(readFileSync(resultsFile, 'utf8')) as Record<string, ImportResult>)
+        : {};
+      resolveRun({ code, stderr, results });
+    });
   });
 }
 
@@ -93,18 +131,21 @@ describe('GuardFunction bundling (esbuild, no Docker)', () => {
 
   it('loads every bundle in a fresh Node process with the environment the stack sets', async () => {
     // Act
-    const results = await Promise.all(
-      functions.map(async (fn) => ({
-        fn: fn.logicalId,
-        ...(await importInFreshProcess(
-          join(fn.directory, 'index.mjs'),
-          resolveEnvironmentForTest(fn.variables),
-        )),
+    const run = await importInFreshProcess(
+      functions.map((fn) => ({
+        id: fn.logicalId,
+        file: join(fn.directory, 'index.mjs'),
+        env: resolveEnvironmentForTest(fn.variables),
       })),
     );
+
     // Assess
-    for (const result of results) {
-      expect(result, `${result.fn} failed to load: ${result.stderr}`).toMatchObject({ code: 0 });
+    expect(run, run.stderr).toMatchObject({ code: 0 });
+    for (const fn of functions) {
+      const result = run.results[fn.logicalId];
+      expect(result, `${fn.logicalId} failed to load: ${result?.error ?? run.stderr}`).toEqual({
+        handler: 'function',
+      });
     }
   }, 60_000);
 });

@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
-import { loadRuntimeConfig, type FunctionName } from '../../functions/runtime/config';
+import { loadRuntimeConfig } from '../../functions/runtime/config';
+import type { FunctionName } from '../../functions/runtime/function-names';
 import { parseGuardPolicy } from '@vpc-guard/shared';
 import {
   BUNDLED_POLICY_FILE,

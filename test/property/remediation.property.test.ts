@@ -17,6 +17,7 @@ import {
   type NetworkSnapshotInput,
 } from '../../shared/src/snapshot/schema';
 import { DEMO_NOW, Scenario } from '../scenarios/harness';
+import { propertyRuns } from '../support/property-runs';
 
 /**
  * Properties of detection and remediation over random small estates and random policies: the
@@ -435,7 +436,7 @@ describe('remediation over random estates and policies', () => {
           }
         }
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns({ quick: 100, deep: 300 }) },
     );
   });
 
@@ -458,7 +459,7 @@ describe('remediation over random estates and policies', () => {
           expect(orphans).toEqual([]);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns({ quick: 100, deep: 300 }) },
     );
   });
 
@@ -479,7 +480,7 @@ describe('remediation over random estates and policies', () => {
           }
         }
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns({ quick: 100, deep: 300 }) },
     );
   });
 
@@ -498,7 +499,7 @@ describe('remediation over random estates and policies', () => {
         for (const [profile, count] of planned)
           expect(count).toBeLessThanOrEqual(policy.profiles[profile]!.remediation.maxChangesPerRun);
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns({ quick: 100, deep: 300 }) },
     );
   });
 
@@ -542,7 +543,7 @@ describe('remediation over random estates and policies', () => {
         // Assess: else every run rewrites the same policy and the finding never closes.
         expect(judgement.violations.map((v) => `${v.statementId}: ${v.verdict}`)).toEqual([]);
       }),
-      { numRuns: 200 },
+      { numRuns: propertyRuns({ quick: 70, deep: 200 }) },
     );
   });
 
@@ -560,7 +561,7 @@ describe('remediation over random estates and policies', () => {
         );
         expect(new Set(keys).size).toBe(keys.length);
       }),
-      { numRuns: 300 },
+      { numRuns: propertyRuns({ quick: 100, deep: 300 }) },
     );
   });
 
@@ -613,7 +614,7 @@ describe('remediation over random estates and policies', () => {
         );
         expect(left).toEqual([]);
       }),
-      { numRuns: 30 },
+      { numRuns: propertyRuns({ quick: 10, deep: 30 }) },
     );
   });
 });

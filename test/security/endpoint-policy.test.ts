@@ -7,6 +7,7 @@ import {
 } from '../../shared/src/endpoint-policy';
 import { endpointPolicyTooBroad } from '../../shared/src/rules/endpoint-policy-too-broad';
 import { contextOf, snapshotWith } from '../fixtures/network';
+import { propertyRuns } from '../support/property-runs';
 import {
   referenceFindings,
   type ReferencePrincipal,
@@ -489,7 +490,7 @@ describe('generated policies against a reference IAM evaluator', () => {
           expect(found, `admits ${reference.resourceOpen}`).toContain('unscoped-resource');
         }
       }),
-      { numRuns: 3000 },
+      { numRuns: propertyRuns({ quick: 600, deep: 3000 }) },
     );
   });
 });

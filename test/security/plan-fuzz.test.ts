@@ -10,6 +10,7 @@ import { loadNetworkSnapshots } from '../../shared/src/snapshot/file';
 import type { NetworkSnapshotInput } from '../../shared/src/snapshot/schema';
 import type { SimulatedCall } from '../support/simulated-ec2';
 import { Scenario, editPolicy } from '../scenarios/harness';
+import { propertyRuns } from '../support/property-runs';
 
 /**
  * Random mutations of a real saved plan, fed to the writer against the simulated demo account: each
@@ -20,7 +21,7 @@ import { Scenario, editPolicy } from '../scenarios/harness';
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Path = readonly (string | number)[];
 
-const RUNS = 40;
+const RUNS = propertyRuns({ quick: 15, deep: 40 });
 
 function pathsOf(value: Json, prefix: Path = []): Path[] {
   const here = prefix.length > 0 ? [prefix] : [];

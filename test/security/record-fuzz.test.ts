@@ -17,6 +17,7 @@ import type { NetworkSnapshot } from '../../shared/src/snapshot/schema';
 import { TEST_RECORD_SIGNER, TEST_RECORD_TRUST } from '../support/record-key';
 import { SimulatedAccount } from '../support/simulated-ec2';
 import { DEMO_NOW, Scenario, resourceIdsOf } from '../scenarios/harness';
+import { propertyRuns } from '../support/property-runs';
 
 /*
  * Random mutations of a real, signed apply record fed to rollback against the simulated account.
@@ -186,7 +187,10 @@ describe('rollback given a mutated record', () => {
         expect(error).not.toBeInstanceOf(TypeError);
         expect(account).toBeUndefined();
       }),
-      { numRuns: 300, examples: [[[{ target: 86535663, op: 'swap-id', value: {}, cut: 0 }]]] },
+      {
+        numRuns: propertyRuns({ quick: 100, deep: 300 }),
+        examples: [[[{ target: 86535663, op: 'swap-id', value: {}, cut: 0 }]]],
+      },
     );
   }, 120_000);
 
@@ -228,7 +232,7 @@ describe('rollback given a mutated record', () => {
           expect(inside, `${call.operation} ${JSON.stringify(call.input)}`).toBe(true);
         }
       }),
-      { numRuns: 40 },
+      { numRuns: propertyRuns({ quick: 15, deep: 40 }) },
     );
   }, 120_000);
 });

@@ -1,42 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { VpcGuardError } from '@vpc-guard/shared/errors';
+import { loadGuardPolicy } from '@vpc-guard/shared/policy/load';
+import { profileNamed } from '@vpc-guard/shared/policy/resolve';
+import type { GuardPolicy } from '@vpc-guard/shared/policy/schema';
+import { applyRemediation } from '@vpc-guard/shared/remediation/apply';
+import { policyDigest } from '@vpc-guard/shared/remediation/plan';
+import { loadRemediationPlan } from '@vpc-guard/shared/remediation/plan-file';
+import type { RemediationPlan } from '@vpc-guard/shared/remediation/plan-model';
 import {
-  RecordFile,
-  VpcGuardError,
-  applyRemediation,
-  loadGuardPolicy,
   hasPlannedAction,
-  loadRemediationPlan,
   narrowPlan,
   narrowSavedPlan,
-  policyDigest,
-  profileNamed,
-  recordNeedsAttention,
-  remediationRecordFileName,
-  renderPlanDiff,
-  renderRecordSummary,
-  type GuardPolicy,
-  type RemediationPlan,
-  type RemediationRecord,
-  type TargetFailure,
-} from '@vpc-guard/shared';
-import { Option, type Command } from 'commander';
-import { CliInputError, EXIT_CODES, type CliContext, type ExitCode } from '../context';
-import { createProcessDependencies, type CliDependencies } from '../dependencies';
+} from '@vpc-guard/shared/remediation/plan-narrow';
+import { recordNeedsAttention, type RemediationRecord } from '@vpc-guard/shared/remediation/record';
 import {
-  addLiveSourceOptions,
-  reportFailures,
-  resolveLiveSession,
-  type LiveSession,
-  type LiveSourceOptions,
-} from '../source';
-import { addRecordKeyOptions, resolveRecordSigner, type RecordKeyOptions } from '../record-key';
+  RecordFile,
+  remediationRecordFileName,
+} from '@vpc-guard/shared/remediation/record-journal';
+import { renderPlanDiff } from '@vpc-guard/shared/report/plan';
+import { renderRecordSummary } from '@vpc-guard/shared/report/record';
+import type { TargetFailure } from '@vpc-guard/shared/snapshot/collect-estate';
+import { CliInputError, EXIT_CODES, type CliContext, type ExitCode } from '../context';
+import type { LiveSourceOptions, RecordKeyOptions } from '../definitions/options';
+import { createProcessDependencies, type CliDependencies } from '../dependencies';
+import { reportFailures, resolveLiveSession, type LiveSession } from '../source';
+import { resolveRecordSigner } from '../record-key';
 import { planLive, useColor } from './plan';
-import { loadInput, parseNow } from './scan';
-
-/** Where `vpc-guard apply` writes its records when `--records` is not given. */
-export const DEFAULT_RECORDS_DIR = 'vpc-guard-records';
+import { loadInput } from './scan';
 
 /** The options of `vpc-guard apply`, as commander parses them. */
 export interface ApplyCommandOptions extends LiveSourceOptions, RecordKeyOptions {
@@ -350,63 +342,4 @@ export async function keepingRecord<T>(file: RecordFile, run: () => Promise<T>):
       { cause: error },
     );
   }
-}
-
-/** Adds `vpc-guard apply` to the program. */
-export function registerApplyCommand(
-  program: Command,
-  context: CliContext,
-  onExit: (code: ExitCode) => void,
-  deps?: CliDependencies,
-): Command {
-  const command = program
-    .command('apply')
-    .summary('plan, confirm and apply the remediation, guarded, verified and recorded')
-    .description(
-      'Make the plan (as `vpc-guard plan` does, or load one with --plan), show it, ask for ' +
-        'confirmation, and apply it: each VPC is described again first and left alone if it changed ' +
-        'since the plan; each change is checked against the live state before it is made; endpoint ' +
-        "changes are paced to EC2's limits; the blast-radius cap stops the run; a rescan verifies " +
-        'every change. A JSON record of the run is written to --records.',
-    )
-    .addOption(new Option('-p, --policy <file>', 'policy file, YAML or JSON (required)'))
-    .addOption(
-      new Option('-y, --yes', 'apply without asking (needed when stdin is not a terminal)'),
-    )
-    .addOption(
-      new Option(
-        '--dry-run',
-        'send every call with DryRun: EC2 says whether it would succeed; nothing changes',
-      ),
-    )
-    .addOption(new Option('--plan <file>', 'apply a plan saved by `vpc-guard plan --out FILE`'))
-    .addOption(
-      new Option('--records <dir>', 'directory for the run records').default(DEFAULT_RECORDS_DIR),
-    )
-    .addOption(new Option('--no-color', 'plain text, even on a terminal'))
-    .addOption(
-      new Option('--now <iso>', 'plan as of this time (reproducible output)')
-        .argParser(parseNow)
-        .hideHelp(),
-    );
-  return addLiveSourceOptions(addRecordKeyOptions(command, 'sign'), 'implied')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ vpc-guard apply --regions us-east-1 --policy policy.yaml --dry-run
-  $ vpc-guard apply --regions us-east-1 --policy policy.yaml
-  $ vpc-guard plan --regions us-east-1 --policy policy.yaml --out plan.json
-  $ vpc-guard apply --plan plan.json --policy policy.yaml --yes
-
-Exit codes:
-  0  everything attempted is verified, skipped, or would succeed (dry-run)
-  1  something ended still-failing, blocked, failed or unauthorized; an account or region could
-     not be read; or the answer to the confirmation was no
-  2  bad input or usage, including no --yes where nobody can confirm (nothing is changed)
-  3  internal error (set VPC_GUARD_DEBUG=1 for the stack trace)`,
-    )
-    .action(async (options: ApplyCommandOptions) => {
-      onExit(await runApply(options, context, deps));
-    });
 }

@@ -1,25 +1,14 @@
 import { resolve } from 'node:path';
-import {
-  addDnsAttributes,
-  evaluate,
-  loadGuardPolicy,
-  saveNetworkSnapshots,
-  type NetworkSnapshot,
-} from '@vpc-guard/shared';
-import { Option, type Command } from 'commander';
+import { evaluate } from '@vpc-guard/shared/evaluate';
+import { loadGuardPolicy } from '@vpc-guard/shared/policy/load';
+import { addDnsAttributes } from '@vpc-guard/shared/snapshot/collect-estate';
+import { saveNetworkSnapshots } from '@vpc-guard/shared/snapshot/file';
+import type { NetworkSnapshot } from '@vpc-guard/shared/snapshot/schema';
 import { CliInputError, EXIT_CODES, type CliContext, type ExitCode } from '../context';
+import type { LiveSourceOptions } from '../definitions/options';
 import { createProcessDependencies, type CliDependencies } from '../dependencies';
-import {
-  addLiveSourceOptions,
-  collectLive,
-  reportFailures,
-  resolveLiveSession,
-  type LiveSourceOptions,
-} from '../source';
+import { collectLive, reportFailures, resolveLiveSession } from '../source';
 import { loadInput } from './scan';
-
-/** Where `vpc-guard collect` writes when `--out` is not given, relative to the working directory. */
-export const DEFAULT_COLLECT_OUT = 'vpc-guard-snapshot.json';
 
 /** The options of `vpc-guard collect`, as commander parses them. */
 export interface CollectCommandOptions extends LiveSourceOptions {
@@ -75,50 +64,4 @@ export async function runCollect(
       `(${vpcs} VPC${vpcs === 1 ? '' : 's'}) to ${options.out}\n`,
   );
   return failures.length > 0 ? EXIT_CODES.nonCompliant : EXIT_CODES.ok;
-}
-
-/** Adds `vpc-guard collect` to the program. */
-export function registerCollectCommand(
-  program: Command,
-  context: CliContext,
-  onExit: (code: ExitCode) => void,
-  deps?: CliDependencies,
-): Command {
-  const command = program
-    .command('collect')
-    .summary('read VPCs from AWS into a snapshot file, for offline audit')
-    .description(
-      'Read the VPCs of the given regions and accounts from AWS (read-only Describe calls) and write ' +
-        'them as one snapshot file that `scan --snapshot` and `plan --snapshot` read later, offline. ' +
-        'Progress goes to stderr.',
-    )
-    .addOption(
-      new Option('-o, --out <file>', 'the snapshot file to write').default(DEFAULT_COLLECT_OUT),
-    )
-    .addOption(
-      new Option(
-        '-p, --policy <file>',
-        'also read the DNS attributes of the VPCs this policy would fix private DNS in, so an ' +
-          'offline plan can decide (a few DescribeVpcAttribute calls)',
-      ),
-    );
-  return addLiveSourceOptions(command, 'implied')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ vpc-guard collect --regions us-east-1 --out prod.json
-  $ vpc-guard collect --regions all --org --role-arn 'arn:aws:iam::{accountId}:role/VpcGuardMember' \\
-      --external-id vpc-guard --policy policy.yaml --out estate.json
-  $ vpc-guard scan --snapshot estate.json --policy policy.yaml
-
-Exit codes:
-  0  every account and region was read and the file written
-  1  some could not be read (the file holds the rest; stderr says which and why)
-  2  bad input or usage (unknown option, bad account or region, no credentials, unwritable file)
-  3  internal error (set VPC_GUARD_DEBUG=1 for the stack trace)`,
-    )
-    .action(async (options: CollectCommandOptions) => {
-      onExit(await runCollect(options, context, deps));
-    });
 }

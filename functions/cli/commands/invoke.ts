@@ -1,11 +1,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { InputValidationError, guardPolicyAsJson } from '@vpc-guard/shared';
-import { Argument, InvalidArgumentError, Option, type Command } from 'commander';
-import { FUNCTION_ENTRIES } from '../../runtime/bundling';
-import { FUNCTION_NAMES, type FunctionName } from '../../runtime/config';
+import { InputValidationError } from '@vpc-guard/shared/errors';
+import { guardPolicyAsJson } from '@vpc-guard/shared/policy/load';
+import type { FunctionName } from '../../runtime/function-names';
 import { createLocalContext } from '../../runtime/local-context';
 import { PipelineError } from '../../runtime/pipeline';
 import { CliInputError, EXIT_CODES, type CliContext, type ExitCode } from '../context';
@@ -32,6 +30,18 @@ type LambdaHandler = (
   event: unknown,
   context: ReturnType<typeof createLocalContext>,
 ) => Promise<unknown>;
+
+/**
+ * Each function's handler module (the entries of runtime/bundling.ts). The specifiers are literal so
+ * that the compiled CLI carries each handler as a chunk of its own, loaded only by `invoke` and
+ * sharing the SDK and the core with the other commands; from source they are the same modules.
+ */
+const HANDLER_MODULES: Readonly<Record<FunctionName, () => Promise<unknown>>> = {
+  'config-rule': () => import('../../config-rule/handler'),
+  'api-event': () => import('../../api-event/handler'),
+  sweep: () => import('../../sweep/handler'),
+  'slack-notifier': () => import('../../slack-notifier/handler'),
+};
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
@@ -129,7 +139,6 @@ export async function runInvoke(
   const policy = options.policy;
   const scratch =
     policy === undefined ? undefined : await mkdtemp(join(tmpdir(), 'vpc-guard-invoke-'));
-  const entry = pathToFileURL(resolve(context.repoRoot, FUNCTION_ENTRIES[functionName])).href;
   const lambdaContext = createLocalContext({
     functionName: `vpc-guard-${functionName}`,
     region: region ?? 'us-east-1',
@@ -141,8 +150,8 @@ export async function runInvoke(
       process.env['POLICY_SOURCE'] = `file:${await writePolicyAsJson(policy, context, scratch)}`;
     }
     const result = await withLogsOnStderr(context, async () => {
-      const module = (await import(entry)) as { handler: LambdaHandler };
-      return module.handler(event, lambdaContext);
+      const { handler } = (await HANDLER_MODULES[functionName]()) as { handler: LambdaHandler };
+      return handler(event, lambdaContext);
     });
     context.printer.out(`${JSON.stringify(result, null, 2)}\n`);
     return nonCompliantIn(result) ? EXIT_CODES.nonCompliant : EXIT_CODES.ok;
@@ -160,64 +169,4 @@ export async function runInvoke(
   } finally {
     if (scratch !== undefined) await rm(scratch, { recursive: true, force: true });
   }
-}
-
-function parseTimeout(value: string): number {
-  const seconds = Number(value);
-  if (!/^\d+$/.test(value) || seconds < 1 || seconds > 900) {
-    throw new InvalidArgumentError(
-      'expected whole seconds from 1 to 900 (Lambda allows 15 minutes)',
-    );
-  }
-  return seconds;
-}
-
-/** Adds `vpc-guard invoke` to the program. */
-export function registerInvokeCommand(
-  program: Command,
-  context: CliContext,
-  onExit: (code: ExitCode) => void,
-): Command {
-  return program
-    .command('invoke')
-    .summary('run a Lambda handler locally on an event file, against the configured AWS')
-    .description(
-      'Run one of the Lambda functions here, as Lambda would: the real handler module, its ' +
-        'environment taken from this shell (the same variables the stack sets), a Lambda-like ' +
-        'context, and the AWS endpoint and credentials the SDK finds (AWS_ENDPOINT_URL, profiles, ' +
-        'SSO). Logs go to stderr; the result, as JSON, to stdout.',
-    )
-    .addArgument(new Argument('<function>', 'the function to run').choices(FUNCTION_NAMES))
-    .addOption(
-      new Option('-e, --event <file>', 'the event, as JSON (required)').makeOptionMandatory(),
-    )
-    .addOption(
-      new Option(
-        '-p, --policy <file>',
-        'evaluate with this policy file, YAML or JSON (sets POLICY_SOURCE to a JSON copy)',
-      ),
-    )
-    .addOption(
-      new Option('--timeout <seconds>', 'what the context reports as the time limit')
-        .argParser(parseTimeout)
-        .default(900),
-    )
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ vpc-guard invoke config-rule --event config-event.json --policy policy.yaml
-  $ AWS_PROFILE=audit FINDINGS_TABLE=vpc-guard-findings TOPIC_ARN=arn:aws:sns:... \\
-      OWN_ROLE_ARNS=arn:aws:iam::*:role/vpc-guard-* vpc-guard invoke api-event --event event.json
-  $ CONFIG_TEST_MODE=on vpc-guard invoke config-rule --event replayed.json   (Config stores nothing)
-
-Exit codes:
-  0  the handler returned, nothing non-compliant
-  1  something is non-compliant, or the handler failed in part (the report is printed)
-  2  bad input: the event, the environment or the policy (the message names the field)
-  3  internal error (set VPC_GUARD_DEBUG=1 for the stack trace)`,
-    )
-    .action(async (functionName: FunctionName, options: InvokeCommandOptions) => {
-      onExit(await runInvoke(functionName, options, context));
-    });
 }

@@ -1,34 +1,18 @@
 import { resolve } from 'node:path';
-import {
-  addDnsAttributes,
-  describePlanTotals,
-  evaluate,
-  loadGuardPolicy,
-  planRemediation,
-  renderPlanDiff,
-  renderPlanJson,
-  saveRemediationPlan,
-  type GuardPolicy,
-  type RemediationPlan,
-  type TargetFailure,
-} from '@vpc-guard/shared';
-import { Option, type Command } from 'commander';
+import { evaluate } from '@vpc-guard/shared/evaluate';
+import { loadGuardPolicy } from '@vpc-guard/shared/policy/load';
+import type { GuardPolicy } from '@vpc-guard/shared/policy/schema';
+import { planRemediation } from '@vpc-guard/shared/remediation/plan';
+import { saveRemediationPlan } from '@vpc-guard/shared/remediation/plan-file';
+import type { RemediationPlan } from '@vpc-guard/shared/remediation/plan-model';
+import { describePlanTotals, renderPlanDiff, renderPlanJson } from '@vpc-guard/shared/report/plan';
+import { addDnsAttributes, type TargetFailure } from '@vpc-guard/shared/snapshot/collect-estate';
 import { CliInputError, EXIT_CODES, type CliContext, type ExitCode } from '../context';
+import type { PlanFormat } from '../definitions/plan';
+import { hasLiveTargetFlags, type LiveSourceOptions } from '../definitions/options';
 import { createProcessDependencies, type CliDependencies } from '../dependencies';
-import {
-  addLiveSourceOptions,
-  collectLive,
-  hasLiveTargetFlags,
-  reportFailures,
-  resolveLiveSession,
-  type LiveSession,
-  type LiveSourceOptions,
-} from '../source';
-import { collectRepeated, loadInput, loadSnapshots, parseNow, policyPathOf } from './scan';
-
-/** The formats `vpc-guard plan` prints. */
-export const PLAN_FORMATS = ['diff', 'json'] as const;
-export type PlanFormat = (typeof PLAN_FORMATS)[number];
+import { collectLive, reportFailures, resolveLiveSession, type LiveSession } from '../source';
+import { loadInput, loadSnapshots, policyPathOf } from './scan';
 
 /** The options of `vpc-guard plan`, as commander parses them. */
 export interface PlanCommandOptions extends LiveSourceOptions {
@@ -129,68 +113,4 @@ export async function runPlan(
   return build.plan.totals.actions > 0 || build.failures.length > 0
     ? EXIT_CODES.nonCompliant
     : EXIT_CODES.ok;
-}
-
-/** Adds `vpc-guard plan` to the program. */
-export function registerPlanCommand(
-  program: Command,
-  context: CliContext,
-  onExit: (code: ExitCode) => void,
-  deps?: CliDependencies,
-): Command {
-  const command = program
-    .command('plan')
-    .summary('show what vpc-guard would change, per VPC, and why (changes nothing)')
-    .description(
-      'Make the remediation plan: read the VPCs from AWS (or --snapshot files, offline), evaluate ' +
-        'them against the policy and print, per VPC, each change (+ create, - remove, ~ modify), the ' +
-        'findings it fixes, whether it is planned or blocked and why, and the monthly cost change. ' +
-        'Only Describe calls: plan never writes to AWS.',
-    )
-    .addOption(
-      new Option(
-        '-s, --snapshot <file>',
-        'plan offline from a snapshot file instead of AWS; repeat for several',
-      ).argParser(collectRepeated),
-    )
-    .addOption(
-      new Option(
-        '-p, --policy <file>',
-        'policy file, YAML or JSON (default: examples/policy.yaml)',
-      ),
-    )
-    .addOption(
-      new Option('-f, --format <format>', 'output format').choices(PLAN_FORMATS).default('diff'),
-    )
-    .addOption(
-      new Option(
-        '-o, --out <file>',
-        'also save the plan as JSON, for `vpc-guard apply --plan FILE`',
-      ),
-    )
-    .addOption(new Option('--no-color', 'plain text, even on a terminal'))
-    .addOption(
-      new Option('--now <iso>', 'plan as of this time (reproducible output)')
-        .argParser(parseNow)
-        .hideHelp(),
-    );
-  return addLiveSourceOptions(command, 'implied')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ vpc-guard plan --regions us-east-1 --policy policy.yaml
-  $ vpc-guard plan --regions all --org --role-arn 'arn:aws:iam::{accountId}:role/VpcGuardMember' \\
-      --policy policy.yaml --out plan.json
-  $ vpc-guard plan --snapshot estate.json --policy policy.yaml --format json
-
-Exit codes:
-  0  nothing to change
-  1  the plan has changes (planned or blocked), or an account or region could not be read
-  2  bad input or usage (unknown option, bad file, no credentials)
-  3  internal error (set VPC_GUARD_DEBUG=1 for the stack trace)`,
-    )
-    .action(async (options: PlanCommandOptions) => {
-      onExit(await runPlan(options, context, deps));
-    });
 }

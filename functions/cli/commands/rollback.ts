@@ -1,22 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import { recordNeedsAttention } from '@vpc-guard/shared/remediation/record';
 import {
-  RecordFile,
   RecordSigningError,
+  type RecordSigner,
+} from '@vpc-guard/shared/remediation/record-integrity';
+import { RecordFile } from '@vpc-guard/shared/remediation/record-journal';
+import {
   RollbackRefusedError,
   applyRollback,
   loadRemediationRecord,
   planRollback,
-  recordNeedsAttention,
-  type RecordSigner,
   type RollbackPlan,
-} from '@vpc-guard/shared';
-import { Option, type Command } from 'commander';
+} from '@vpc-guard/shared/remediation/rollback';
 import { CliInputError, EXIT_CODES, type CliContext, type ExitCode } from '../context';
 import { createProcessDependencies, type CliDependencies } from '../dependencies';
-import { addRecordKeyOptions, resolveRecordSigner, type RecordKeyOptions } from '../record-key';
-import { addLiveSourceOptions, resolveLiveSession, type LiveSourceOptions } from '../source';
-import { DEFAULT_RECORDS_DIR, createRecordsDir, keepingRecord, writeRunRecord } from './apply';
+import { resolveRecordSigner } from '../record-key';
+import type { LiveSourceOptions, RecordKeyOptions } from '../definitions/options';
+import { resolveLiveSession } from '../source';
+import { createRecordsDir, keepingRecord, writeRunRecord } from './apply';
 import { useColor } from './plan';
 import { loadInput } from './scan';
 
@@ -164,47 +166,4 @@ async function signerThatSigns(
     );
     return undefined;
   }
-}
-
-/** Adds `vpc-guard rollback` to the program. */
-export function registerRollbackCommand(
-  program: Command,
-  context: CliContext,
-  onExit: (code: ExitCode) => void,
-  deps?: CliDependencies,
-): Command {
-  const command = program
-    .command('rollback')
-    .argument('<record>', 'a record written by `vpc-guard apply` (in --records)')
-    .summary('undo an apply run from its record')
-    .description(
-      'Plan the inverse of an apply run from its record: restore the previous endpoint policies, ' +
-        'remove what vpc-guard created, undo private DNS and coverage changes, recreate removed ' +
-        'routes and, with --recreate-nat, the deleted NAT gateways (same subnet, same Elastic IP). ' +
-        'Without --yes it only shows the plan. The record must carry a MAC that verifies with ' +
-        '--record-key or --record-key-file; an unsigned one is refused unless --accept-unsigned.',
-    )
-    .addOption(new Option('-y, --yes', 'apply the rollback plan'))
-    .addOption(new Option('--dry-run', 'send every write with DryRun; nothing changes'))
-    .addOption(
-      new Option('--recreate-nat', 'recreate deleted NAT gateways and point their routes at them'),
-    )
-    .addOption(
-      new Option(
-        '--accept-unsigned',
-        'act on a record without a verified MAC, after showing every write in full (a bad MAC is refused all the same)',
-      ),
-    )
-    .addOption(
-      new Option('--records <dir>', 'directory for the rollback record').default(
-        DEFAULT_RECORDS_DIR,
-      ),
-    )
-    .addOption(new Option('--no-color', 'plain text, even on a terminal'));
-  return addLiveSourceOptions(
-    addRecordKeyOptions(command, 'verify (and sign the rollback)'),
-    'implied',
-  ).action(async (record: string, options: RollbackCommandOptions) => {
-    onExit(await runRollback(record, options, context, deps));
-  });
 }

@@ -1,30 +1,17 @@
 import { isAbsolute, join, relative, resolve } from 'node:path';
-import {
-  InputValidationError,
-  REPORT_FORMATS,
-  VpcGuardError,
-  evaluate,
-  loadGuardPolicy,
-  loadNetworkSnapshots,
-  renderReport,
-  summarizeEvaluations,
-  writeFileAtomic,
-  type GuardPolicy,
-  type NetworkSnapshot,
-  type ReportFormat,
-  type SnapshotSource,
-} from '@vpc-guard/shared';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { InputValidationError, VpcGuardError } from '@vpc-guard/shared/errors';
+import { evaluate, summarizeEvaluations } from '@vpc-guard/shared/evaluate';
+import { writeFileAtomic } from '@vpc-guard/shared/json-file';
+import { loadGuardPolicy } from '@vpc-guard/shared/policy/load';
+import type { GuardPolicy } from '@vpc-guard/shared/policy/schema';
+import type { ReportFormat } from '@vpc-guard/shared/report/formats';
+import { renderReport } from '@vpc-guard/shared/report/index';
+import type { SnapshotSource } from '@vpc-guard/shared/report/sarif';
+import { loadNetworkSnapshots } from '@vpc-guard/shared/snapshot/file';
+import type { NetworkSnapshot } from '@vpc-guard/shared/snapshot/schema';
 import { CliInputError, EXIT_CODES, type CliContext, type ExitCode } from '../context';
-import { createProcessDependencies, type CliDependencies } from '../dependencies';
-import {
-  addLiveSourceOptions,
-  collectLive,
-  hasLiveTargetFlags,
-  reportFailures,
-  resolveLiveSession,
-  type LiveSourceOptions,
-} from '../source';
+import { hasLiveTargetFlags, type LiveSourceOptions } from '../definitions/options';
+import type { CliDependencies } from '../dependencies';
 
 /** The files `vpc-guard scan` reads when none are named, relative to the repository root. */
 export const DEFAULT_SNAPSHOT = join('examples', 'demo-account.json');
@@ -38,24 +25,6 @@ export interface ScanOptions extends LiveSourceOptions {
   readonly output?: string;
   readonly color: boolean;
   readonly now?: Date;
-}
-
-/** Commander's parser for an option given several times: each value is appended. */
-export function collectRepeated(value: string, previous: readonly string[] | undefined): string[] {
-  return [...(previous ?? []), value];
-}
-
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
-
-/** Parses `--now`: an ISO 8601 date or date-time with a zone, e.g. `2026-11-20T09:00:00Z`. */
-export function parseNow(value: string): Date {
-  const date = new Date(value);
-  if (!ISO_DATE_TIME.test(value) || Number.isNaN(date.getTime())) {
-    throw new InvalidArgumentError(
-      'expected an ISO 8601 date or date-time with a zone, such as 2026-11-20 or 2026-11-20T09:00:00Z',
-    );
-  }
-  return date;
 }
 
 /** A path as messages show it: relative to the working directory when it is under it, else absolute. */
@@ -119,7 +88,7 @@ export function policyPathOf(policy: string | undefined, context: CliContext): s
 export async function runScan(
   options: ScanOptions,
   context: CliContext,
-  deps: CliDependencies = createProcessDependencies(),
+  deps?: CliDependencies,
 ): Promise<ExitCode> {
   if (!options.live && hasLiveTargetFlags(options)) {
     throw new CliInputError(
@@ -137,6 +106,8 @@ export async function runScan(
   let sources: SnapshotSource[] | undefined;
   let failures = 0;
   if (options.live) {
+    // Loaded here: an offline scan loads no AWS client at all.
+    const { collectLive, reportFailures, resolveLiveSession } = await import('../source');
     const session = await resolveLiveSession(options, context, deps);
     const collection = await collectLive(session, options, context, policy);
     reportFailures(collection.failures, context, 'the report covers the rest');
@@ -182,84 +153,4 @@ export async function runScan(
     );
   }
   return summary.nonCompliant > 0 || failures > 0 ? EXIT_CODES.nonCompliant : EXIT_CODES.ok;
-}
-
-/**
- * Adds `vpc-guard scan` to the program. `onExit` receives the command's exit code (commander's action
- * result is not returned by `parseAsync`).
- */
-export function registerScanCommand(
-  program: Command,
-  context: CliContext,
-  onExit: (code: ExitCode) => void,
-  deps?: CliDependencies,
-): Command {
-  const command = program
-    .command('scan')
-    .summary(
-      'evaluate VPCs against a policy (snapshot files, or AWS with --live) and print a report',
-    )
-    .description(
-      'Evaluate the VPCs in snapshot files against a policy, offline, and print a report. Without ' +
-        '--snapshot and --policy it scans the demo account (examples/demo-account.json with ' +
-        'examples/policy.yaml from the vpc-guard repository, wherever you run it from). With --live ' +
-        'it reads the VPCs from AWS instead (read-only Describe calls), in the regions and accounts ' +
-        'the flags name; progress goes to stderr.',
-    )
-    .addOption(
-      new Option(
-        '-s, --snapshot <file>',
-        'snapshot file: JSON, one snapshot or an array of them; repeat for several files ' +
-          '(default: examples/demo-account.json)',
-      ).argParser(collectRepeated),
-    )
-    .addOption(
-      new Option(
-        '-p, --policy <file>',
-        'policy file, YAML or JSON (default: examples/policy.yaml)',
-      ),
-    )
-    .addOption(
-      new Option('-f, --format <format>', 'report format').choices(REPORT_FORMATS).default('table'),
-    )
-    .addOption(
-      new Option(
-        '-o, --output <file>',
-        'write the report to this file instead of stdout (a one-line note goes to stderr)',
-      ),
-    )
-    .addOption(
-      new Option(
-        '--no-color',
-        'plain text; colour is only used when stdout is a terminal and NO_COLOR is unset',
-      ),
-    )
-    .addOption(
-      new Option('--now <iso>', 'evaluate as of this time (reproducible output)')
-        .argParser(parseNow)
-        .hideHelp(),
-    );
-  return addLiveSourceOptions(command, 'required')
-    .addHelpText(
-      'after',
-      `
-Examples:
-  $ vpc-guard scan
-  $ vpc-guard scan --snapshot prod-us-east-1.json --snapshot prod-eu-west-1.json --policy policy.yaml
-  $ vpc-guard scan --format markdown --output report.md
-  $ vpc-guard scan --format sarif --output vpc-guard.sarif
-  $ vpc-guard scan --format json | jq '.summary'
-  $ vpc-guard scan --live --regions us-east-1,eu-west-1
-  $ vpc-guard scan --live --regions all --org --role-arn 'arn:aws:iam::{accountId}:role/VpcGuardMember' \
-      --external-id vpc-guard --format sarif --output vpc-guard.sarif
-
-Exit codes:
-  0  every VPC is compliant or exempt
-  1  at least one VPC is non-compliant (or, with --live, an account or region could not be read)
-  2  bad input or usage (unknown option or format, unreadable or invalid snapshot or policy)
-  3  internal error (set VPC_GUARD_DEBUG=1 for the stack trace)`,
-    )
-    .action(async (options: ScanOptions) => {
-      onExit(await runScan(options, context, deps));
-    });
 }

@@ -1,5 +1,4 @@
 import { DescribeRegionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { OrganizationsClient, paginateListAccounts } from '@aws-sdk/client-organizations';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
@@ -29,27 +28,16 @@ export const ROLE_SESSION_NAME = 'vpc-guard';
 /** The placeholder of `--role-arn` templates, e.g. `arn:aws:iam::{accountId}:role/VpcGuardMember`. */
 export const ACCOUNT_ID_PLACEHOLDER = '{accountId}';
 
-const ACCOUNT_ID = /^\d{12}$/;
 const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 // STS: 2-1224 characters of [\w+=,.@:/-].
 const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 
 /** Attempts of the STS and Organizations clients: few calls, but they must survive a throttle. */
-const CONTROL_PLANE_ATTEMPTS = 5;
+export const CONTROL_PLANE_ATTEMPTS = 5;
 
 /** An STS client on the standard credential chain (honours `AWS_ENDPOINT_URL`), adaptive retries. */
 export function createStsClient(region: string): STSClient {
   return new STSClient({ region, retryMode: 'adaptive', maxAttempts: CONTROL_PLANE_ATTEMPTS });
-}
-
-/** An Organizations client on the standard credential chain, adaptive retries. */
-export function createOrganizationsClient(region: string): OrganizationsClient {
-  return new OrganizationsClient({
-    region,
-    retryMode: 'adaptive',
-    maxAttempts: CONTROL_PLANE_ATTEMPTS,
-  });
 }
 
 /** The identity behind the credentials in use (STS GetCallerIdentity). */
@@ -73,31 +61,6 @@ export async function listEnabledRegions(ec2: EC2Client): Promise<string[]> {
     region.RegionName ? [region.RegionName] : [],
   );
   return [...new Set(regions)].sort();
-}
-
-/** An account of the organization, as ListAccounts reports it. */
-export interface OrganizationAccount {
-  readonly accountId: string;
-  readonly name: string | null;
-}
-
-/**
- * The organization's ACTIVE accounts (Organizations ListAccounts, every page), sorted by id. Suspended,
- * closing and closed accounts are left out: roles cannot be assumed there. `State` is read first,
- * `Status` as a fallback (AWS retires `Status` in September 2026).
- */
-export async function listOrganizationAccounts(
-  organizations: OrganizationsClient,
-): Promise<OrganizationAccount[]> {
-  const accounts: OrganizationAccount[] = [];
-  for await (const page of paginateListAccounts({ client: organizations }, {})) {
-    for (const account of page.Accounts ?? []) {
-      const state = account.State ?? account.Status;
-      if (!account.Id || state !== 'ACTIVE') continue;
-      accounts.push({ accountId: account.Id, name: account.Name ?? null });
-    }
-  }
-  return accounts.sort((a, b) => a.accountId.localeCompare(b.accountId));
 }
 
 /**
@@ -182,45 +145,4 @@ export function assumeRoleCredentials(options: AssumeRoleOptions): AwsCredential
       clientConfig: { region: options.region },
     }),
   );
-}
-
-/** Parses a comma-separated account list (`--accounts`): 12-digit ids, duplicates dropped, order kept. */
-export function parseAccountList(value: string, source = '--accounts'): string[] {
-  const ids = value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-  const bad = ids.filter((id) => !ACCOUNT_ID.test(id));
-  if (ids.length === 0 || bad.length > 0) {
-    throw new InputValidationError(source, [
-      {
-        path: '',
-        message: `expected comma-separated 12-digit account ids, got ${JSON.stringify(value)}`,
-      },
-    ]);
-  }
-  return [...new Set(ids)];
-}
-
-/** Which regions to collect: named ones, or every region enabled in each account. */
-export type RegionSelection =
-  { readonly kind: 'all' } | { readonly kind: 'list'; readonly regions: readonly string[] };
-
-/** Parses `--regions`: `all`, or comma-separated region names such as `us-east-1,eu-west-1`. */
-export function parseRegionSelection(value: string, source = '--regions'): RegionSelection {
-  if (value.trim() === 'all') return { kind: 'all' };
-  const regions = value
-    .split(',')
-    .map((item) => item.trim())
-    .filter((item) => item !== '');
-  const bad = regions.filter((region) => !REGION.test(region));
-  if (regions.length === 0 || bad.length > 0) {
-    throw new InputValidationError(source, [
-      {
-        path: '',
-        message: `expected "all" or comma-separated region names such as us-east-1,eu-west-1, got ${JSON.stringify(value)}`,
-      },
-    ]);
-  }
-  return { kind: 'list', regions: [...new Set(regions)] };
 }

@@ -1,12 +1,9 @@
 import type { Evaluation } from '../evaluate';
+import type { ReportFormat } from './formats';
 import { renderJsonReport, type JsonReportOptions } from './json';
 import { renderMarkdownReport, type MarkdownReportOptions } from './markdown';
 import { renderSarifReport, type SarifReportOptions } from './sarif';
 import { renderTableReport, type TableReportOptions } from './table';
-
-/** The formats `renderReport` knows, in the order the CLI lists them. */
-export const REPORT_FORMATS = ['table', 'json', 'markdown', 'sarif'] as const;
-export type ReportFormat = (typeof REPORT_FORMATS)[number];
 
 /** Options of every format; each renderer reads the ones it knows. The time comes in: renderers are pure. */
 export type ReportOptions = TableReportOptions &
@@ -14,7 +11,7 @@ export type ReportOptions = TableReportOptions &
   MarkdownReportOptions &
   SarifReportOptions;
 
-/** Renders evaluations in one of {@link REPORT_FORMATS}. Pure: no clock, environment or console. */
+/** Renders evaluations in one of the {@link REPORT_FORMATS}. Pure: no clock, environment or console. */
 export function renderReport(
   format: ReportFormat,
   evaluations: readonly Evaluation[],
@@ -32,6 +29,7 @@ export function renderReport(
   }
 }
 
+export { REPORT_FORMATS, type ReportFormat } from './formats';
 export { renderJsonReport, renderMarkdownReport, renderSarifReport, renderTableReport };
 export { escapeControlCharacters } from './ansi';
 export { escapeMarkdownCell } from './markdown';

@@ -1,7 +1,8 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { classifyAwsError, describeAwsError } from '../aws/errors';
-import { listEnabledRegions, type AwsTarget, type RegionSelection } from '../aws/targets';
+import { DEFAULT_ACCOUNT_CONCURRENCY, type RegionSelection } from '../aws/target-selection';
+import { listEnabledRegions, type AwsTarget } from '../aws/targets';
 import type { Evaluation } from '../evaluate';
 import { profileNamed } from '../policy/resolve';
 import type { GuardPolicy } from '../policy/schema';
@@ -141,9 +142,6 @@ export interface EstateCollection {
   /** Account-regions attempted. */
   readonly targets: number;
 }
-
-/** Default number of accounts collected at once: each runs all its regions, ~9 calls per region. */
-export const DEFAULT_ACCOUNT_CONCURRENCY = 4;
 
 /**
  * Collects every region (named, or all enabled ones) of every account, at most `accountConcurrency`

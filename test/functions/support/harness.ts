@@ -22,11 +22,8 @@ import type { AssumeRoleOptions, CallerIdentity, NetworkSnapshotInput } from '@v
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Context } from 'aws-lambda';
 import { parse as parseYaml } from 'yaml';
-import {
-  loadRuntimeConfig,
-  type FunctionName,
-  type RuntimeConfig,
-} from '../../../functions/runtime/config';
+import { loadRuntimeConfig, type RuntimeConfig } from '../../../functions/runtime/config';
+import type { FunctionName } from '../../../functions/runtime/function-names';
 import {
   createDependencies,
   type Dependencies,

@@ -5,14 +5,13 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterEach, describe, expect, it } from 'vitest';
+import { listOrganizationAccounts } from '../../../shared/src/aws/organizations';
+import { parseAccountList, parseRegionSelection } from '../../../shared/src/aws/target-selection';
 import {
   assumeRoleCredentials,
   getCallerIdentity,
   listEnabledRegions,
-  listOrganizationAccounts,
   memberRoleArn,
-  parseAccountList,
-  parseRegionSelection,
 } from '../../../shared/src/aws/targets';
 import { InputValidationError } from '../../../shared/src/errors';
 
