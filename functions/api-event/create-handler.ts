@@ -5,7 +5,7 @@ import middy from '@middy/core';
 import type { Dependencies } from '../runtime/dependencies';
 import { logFailures, parseEvent } from '../runtime/middleware';
 import { logger, metrics, tracer } from '../runtime/observability';
-import { assertPipelineSucceeded } from '../runtime/pipeline';
+import { assertPipelineSucceeded } from '../runtime/pipeline-report';
 import { handleApiEvent, type ApiEventResult } from './event';
 import { ApiEventSchema } from './schema';
 

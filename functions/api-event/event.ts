@@ -7,7 +7,8 @@ import {
   type AccountField,
 } from '../runtime/event-account';
 import { METRIC, countMetric, logger } from '../runtime/observability';
-import { runPipeline, type PipelineReport, type Decision } from '../runtime/pipeline';
+import { runPipeline, type Decision } from '../runtime/pipeline';
+import type { PipelineReport } from '../runtime/pipeline-report';
 import type { Ec2IdKind } from '../runtime/resource-ids';
 import { lookUpVpcs, lookupKindOf, ownIdentityMatch, vpcReferences } from './resolve';
 import type { ApiEvent, ComplianceChangeEvent, CloudTrailEvent } from './schema';

@@ -6,7 +6,7 @@ import {
   paginateDescribeVpcEndpoints,
   type EC2Client,
 } from '@aws-sdk/client-ec2';
-import { collectPages } from '@vpc-guard/shared';
+import { collectPages, parseArn, roleArnOfAssumedRole, type ArnParts } from '@vpc-guard/shared';
 import { findIds, type Ec2IdKind } from '../runtime/resource-ids';
 import { VPC_SOURCES, type CloudTrailDetail, type UserIdentity } from './schema';
 
@@ -14,27 +14,20 @@ import { VPC_SOURCES, type CloudTrailDetail, type UserIdentity } from './schema'
  * From an event to the VPCs it touched, and whether vpc-guard itself made the change.
  */
 
-/** An ARN in its parts: `arn:partition:service:region:account:resource`, the resource split on `/`. */
-interface ArnParts {
-  readonly partition: string;
-  readonly service: string;
-  readonly region: string;
-  readonly account: string;
-  /** `role/path/name` -> `['role', 'path', 'name']`. */
+/** An ARN in its parts, the resource split on `/`: `role/path/name` -> `['role', 'path', 'name']`. */
+interface SplitArn extends Omit<ArnParts, 'resource'> {
   readonly resource: readonly string[];
 }
 
 /**
- * Splits an ARN into its parts, or undefined when it is not one. The resource keeps every `:` it
- * holds, so `user/a:role/X` stays a user's resource and can never pass for a role.
+ * Splits an ARN (or an ARN pattern) into its parts, or undefined when it is not one or names no
+ * resource. The resource keeps every `:` it holds, so `user/a:role/X` stays a user's resource and
+ * can never pass for a role.
  */
-function parseArn(arn: string): ArnParts | undefined {
-  const parts = arn.split(':');
-  if (parts.length < 6 || parts[0] !== 'arn') return undefined;
-  const [, partition = '', service = '', region = '', account = ''] = parts;
-  const resource = parts.slice(5).join(':');
-  if (resource === '') return undefined;
-  return { partition, service, region, account, resource: resource.split('/') };
+function splitArn(arn: string): SplitArn | undefined {
+  const parts = parseArn(arn);
+  if (parts === undefined || parts.resource === '') return undefined;
+  return { ...parts, resource: parts.resource.split('/') };
 }
 
 /** One segment of a pattern: `*` stands for any run of characters within that segment only. */
@@ -52,7 +45,7 @@ function segmentMatches(pattern: string, value: string): boolean {
  * region, account, and every segment of `role/path/name` matched one for one (the path and the name are anchored; a `*` never
  * crosses a `:` or a `/`).
  */
-function roleArnMatches(pattern: ArnParts, arn: ArnParts): boolean {
+function roleArnMatches(pattern: SplitArn, arn: SplitArn): boolean {
   const kind = arn.resource[0];
   return (
     ((kind === 'role' && arn.service === 'iam') ||
@@ -68,16 +61,6 @@ function roleArnMatches(pattern: ArnParts, arn: ArnParts): boolean {
   );
 }
 
-/** `arn:aws:sts::1:assumed-role/Name/session` -> `arn:aws:iam::1:role/Name` (the path is not in it). */
-function roleOfAssumedRole(arn: string): string | undefined {
-  const parts = parseArn(arn);
-  if (parts?.service !== 'sts' || parts.region !== '' || parts.resource.length !== 3)
-    return undefined;
-  const [kind, name = ''] = parts.resource;
-  if (kind !== 'assumed-role' || name === '' || !/^\d{12}$/.test(parts.account)) return undefined;
-  return `arn:${parts.partition}:iam::${parts.account}:role/${name}`;
-}
-
 /**
  * The role ARN of the identity when it matches one of vpc-guard's own (`patterns`, `*` standing for
  * part of one ARN segment), so that the function ignores the changes it made itself (no remediation
@@ -91,14 +74,14 @@ export function ownIdentityMatch(
   const issuer = identity.sessionContext?.sessionIssuer;
   const candidates = [
     issuer?.type === undefined || issuer.type === 'Role' ? issuer?.arn : undefined,
-    identity.arn ? roleOfAssumedRole(identity.arn) : undefined,
+    identity.arn ? roleArnOfAssumedRole(identity.arn) : undefined,
     identity.type === 'AssumedRole' ? identity.arn : undefined,
   ].filter((arn): arn is string => typeof arn === 'string' && arn !== '');
   const parsedPatterns = patterns
-    .map(parseArn)
-    .filter((pattern): pattern is ArnParts => pattern !== undefined);
+    .map(splitArn)
+    .filter((pattern): pattern is SplitArn => pattern !== undefined);
   return candidates.find((arn) => {
-    const parts = parseArn(arn);
+    const parts = splitArn(arn);
     return parts !== undefined && parsedPatterns.some((pattern) => roleArnMatches(pattern, parts));
   });
 }

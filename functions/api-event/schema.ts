@@ -1,12 +1,11 @@
-import { EC2_API_CALL_EVENT_NAMES, type Ec2ApiCallEventName } from '@vpc-guard/shared';
-import * as z from 'zod';
 import {
   AccountIdSchema,
-  EventBridgeSchema,
-  EventIdSchema,
+  EC2_API_CALL_EVENT_NAMES,
   RegionSchema,
-  TimestampSchema,
-} from '../runtime/event-envelopes';
+  type Ec2ApiCallEventName,
+} from '@vpc-guard/shared';
+import * as z from 'zod';
+import { EventBridgeSchema, EventIdSchema, TimestampSchema } from '../runtime/event-envelopes';
 import { findIds, type Ec2IdKind } from '../runtime/resource-ids';
 
 /**

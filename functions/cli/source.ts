@@ -1,11 +1,8 @@
 import type { EC2Client } from '@aws-sdk/client-ec2';
 import type { AwsCredentialIdentityProvider } from '@smithy/types';
 import { describeAwsError } from '@vpc-guard/shared/aws/errors';
-import {
-  EXTRA_REGIONS_VARIABLE,
-  REGION_PATTERN,
-  isKnownRegion,
-} from '@vpc-guard/shared/aws/regions';
+import { EXTRA_REGIONS_VARIABLE, isKnownRegion } from '@vpc-guard/shared/aws/regions';
+import { REGION_PATTERN } from '@vpc-guard/shared/aws/shapes';
 import {
   DEFAULT_ACCOUNT_CONCURRENCY,
   parseRegionSelection,

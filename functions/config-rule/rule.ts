@@ -22,7 +22,9 @@ import {
   type AccountField,
 } from '../runtime/event-account';
 import { logger } from '../runtime/observability';
-import { putEvaluationsOnly, runPipeline, type PipelineReport } from '../runtime/pipeline';
+import { putEvaluationsOnly } from '../runtime/config-reporting';
+import { runPipeline } from '../runtime/pipeline';
+import type { PipelineReport } from '../runtime/pipeline-report';
 import { EC2_ID_KINDS, findIds } from '../runtime/resource-ids';
 import {
   isConfigResourceType,

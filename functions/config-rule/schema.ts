@@ -1,11 +1,14 @@
-import { CONFIG_RESOURCE_TYPES, type ConfigResourceType } from '@vpc-guard/shared';
-import * as z from 'zod';
 import {
   AccountIdSchema,
-  JSONStringified,
+  CONFIG_RESOURCE_TYPES,
+  CONFIG_RULE_ARN_PATTERN,
+  ConfigRuleArnSchema,
+  ConfigRuleNameSchema,
   RegionSchema,
-  TimestampSchema,
-} from '../runtime/event-envelopes';
+  type ConfigResourceType,
+} from '@vpc-guard/shared';
+import * as z from 'zod';
+import { JSONStringified, TimestampSchema } from '../runtime/event-envelopes';
 import { PolicySourceSchema } from '../runtime/config';
 import { EC2_ID_KINDS } from '../runtime/resource-ids';
 
@@ -148,9 +151,6 @@ export const RuleParametersSchema = z.strictObject({
 });
 export type RuleParameters = z.output<typeof RuleParametersSchema>;
 
-const CONFIG_RULE_ARN =
-  /^arn:aws[a-z-]*:config:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):(\d{12}):config-rule\/[\w/-]+$/;
-
 /** The Config rule event, with `invokingEvent` and `ruleParameters` decoded. */
 export const ConfigRuleEventSchema = z
   .object({
@@ -160,8 +160,8 @@ export const ConfigRuleEventSchema = z
     resultToken: z.string().min(1),
     eventLeftScope: z.boolean().default(false),
     executionRoleArn: z.string().optional(),
-    configRuleArn: z.string().regex(CONFIG_RULE_ARN, 'expected an AWS Config rule ARN'),
-    configRuleName: z.string().regex(/^[\w-]{1,128}$/, 'expected an AWS Config rule name'),
+    configRuleArn: ConfigRuleArnSchema,
+    configRuleName: ConfigRuleNameSchema,
     configRuleId: z.string().optional(),
     accountId: AccountIdSchema,
     evaluationMode: z.enum(['DETECTIVE', 'PROACTIVE']).optional(),
@@ -193,6 +193,6 @@ export function ruleLocation(event: Pick<ConfigRuleEvent, 'configRuleArn'>): {
   region: string;
   accountId: string;
 } {
-  const match = CONFIG_RULE_ARN.exec(event.configRuleArn);
+  const match = CONFIG_RULE_ARN_PATTERN.exec(event.configRuleArn);
   return { region: match?.[1] ?? '', accountId: match?.[2] ?? '' };
 }

@@ -1,5 +1,18 @@
 import {
+  ACCOUNT_ID_PATTERN,
+  ConfigRuleNameSchema,
+  EventBusNameOrArnSchema,
+  IamRoleNameSchema,
   InputValidationError,
+  KmsKeyReferenceSchema,
+  ORGANIZATIONAL_UNIT_ID_PATTERN,
+  ROLE_ARN_WILDCARD_PATTERN,
+  RegionSchema,
+  S3_BUCKET_NAME_PATTERN,
+  SSM_PARAMETER_NAME_PATTERN,
+  SecretArnSchema,
+  SnsTopicArnSchema,
+  SsmParameterNameSchema,
   describeIssue,
   formatIssuePath,
   parseRegionSelection,
@@ -21,9 +34,6 @@ export type PolicySource =
   | { readonly kind: 's3'; readonly bucket: string; readonly key: string }
   | { readonly kind: 'file'; readonly path: string };
 
-const SSM_NAME = /^\/?[a-zA-Z0-9_.\-/]{1,2047}$/;
-// S3 bucket naming rules: 3-63 characters of lower-case letters, digits, dots and hyphens.
-const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const POLICY_SOURCE_HINT =
   'expected "ssm:/parameter/name", "s3://bucket/key" or "file:path/to/policy.json"';
 
@@ -31,14 +41,14 @@ const POLICY_SOURCE_HINT =
 export function parsePolicySource(text: string): PolicySource | undefined {
   if (text.startsWith('ssm:')) {
     const name = text.slice('ssm:'.length);
-    return SSM_NAME.test(name) ? { kind: 'ssm', name } : undefined;
+    return SSM_PARAMETER_NAME_PATTERN.test(name) ? { kind: 'ssm', name } : undefined;
   }
   if (text.startsWith('s3://')) {
     const rest = text.slice('s3://'.length);
     const slash = rest.indexOf('/');
     const bucket = slash < 0 ? rest : rest.slice(0, slash);
     const key = slash < 0 ? '' : rest.slice(slash + 1);
-    return S3_BUCKET.test(bucket) && key !== '' && key.length <= 1024
+    return S3_BUCKET_NAME_PATTERN.test(bucket) && key !== '' && key.length <= 1024
       ? { kind: 's3', bucket, key }
       : undefined;
   }
@@ -71,12 +81,6 @@ export const PolicySourceSchema = z.string().transform((text, ctx) => {
   return source;
 });
 
-const ACCOUNT_ID = /^\d{12}$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
-// An IAM role ARN, where `*` may stand for any run of characters (the account id in hub mode).
-const ROLE_ARN_PATTERN =
-  /^arn:(aws[a-z-]*|\*):(iam|sts)::(\d{12}|\*):(role|assumed-role)\/[\w+=,.@/*-]+$/;
-const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 
 const onOff = z.enum(['on', 'off']).transform((value) => value === 'on');
@@ -98,7 +102,7 @@ const integer = (min: number, max: number, fallback: number) =>
 /** Who vpc-guard's own changes come from, for the loop guard: role ARN patterns, `*` as wildcard. */
 const RoleArnListSchema = z.string().transform((text, ctx) => {
   const items = commaList(text);
-  const bad = items.filter((item) => !ROLE_ARN_PATTERN.test(item));
+  const bad = items.filter((item) => !ROLE_ARN_WILDCARD_PATTERN.test(item));
   if (items.length === 0 || bad.length > 0) {
     ctx.addIssue({
       code: 'custom',
@@ -112,7 +116,7 @@ const RoleArnListSchema = z.string().transform((text, ctx) => {
 const MemberAccountsSchema = z.string().transform((text, ctx) => {
   if (text.trim() === 'organization') return { kind: 'organization' as const };
   const ids = commaList(text);
-  if (ids.length === 0 || ids.some((id) => !ACCOUNT_ID.test(id))) {
+  if (ids.length === 0 || ids.some((id) => !ACCOUNT_ID_PATTERN.test(id))) {
     ctx.addIssue({
       code: 'custom',
       message: `expected "organization" or comma-separated 12-digit account ids, got ${JSON.stringify(text)}`,
@@ -122,13 +126,10 @@ const MemberAccountsSchema = z.string().transform((text, ctx) => {
   return { kind: 'list' as const, accountIds: [...new Set(ids)] };
 });
 
-// Organizations: an OU id (`ou-<root>-<suffix>`) or the root id (`r-<id>`).
-const ORGANIZATIONAL_UNIT_ID = /^(ou-[0-9a-z]{4,32}-[0-9a-z]{8,32}|r-[0-9a-z]{4,32})$/;
-
 /** The OUs (or the root) whose accounts a hub admits, comma-separated. */
 const TargetOusSchema = z.string().transform((text, ctx) => {
   const ids = commaList(text);
-  const bad = ids.find((id) => !ORGANIZATIONAL_UNIT_ID.test(id));
+  const bad = ids.find((id) => !ORGANIZATIONAL_UNIT_ID_PATTERN.test(id));
   if (ids.length === 0 || bad !== undefined) {
     ctx.addIssue({
       code: 'custom',
@@ -153,57 +154,28 @@ const HttpUrlSchema = z.url({ protocol: /^https?$/ });
 
 /** The raw environment as Lambda (or `vpc-guard invoke`) sets it; every value is a string. */
 const EnvironmentSchema = z.object({
-  AWS_REGION: z.string().regex(REGION, 'expected an AWS region such as "us-east-1"'),
+  AWS_REGION: RegionSchema,
   POLICY_SOURCE: PolicySourceSchema.optional(),
   POLICY_CACHE_SECONDS: integer(0, 86_400, 300),
   FINDINGS_TABLE: z
     .string()
     .regex(/^[a-zA-Z0-9_.-]{3,255}$/, 'expected a DynamoDB table name')
     .optional(),
-  TOPIC_ARN: z
-    .string()
-    .regex(
-      /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}(\.fifo)?$/,
-      'expected an SNS topic ARN',
-    )
-    .optional(),
-  EVENT_BUS_NAME: z
-    .string()
-    .regex(/^([\w.\-/]{1,256}|arn:aws[a-z-]*:events:[a-z0-9-]+:\d{12}:event-bus\/[\w.\-/]+)$/, {
-      message: 'expected an EventBridge bus name or ARN',
-    })
-    .default('default'),
+  TOPIC_ARN: SnsTopicArnSchema.optional(),
+  EVENT_BUS_NAME: EventBusNameOrArnSchema.default('default'),
   SECURITY_HUB: onOff.default(false),
   MODE: z.enum(['standalone', 'hub']).default('standalone'),
-  MEMBER_ROLE_NAME: z
-    .string()
-    .regex(ROLE_NAME, 'expected an IAM role name (no path)')
-    .default('VpcGuardMember'),
-  EXTERNAL_ID_PARAMETER: z.string().regex(SSM_NAME, 'expected an SSM parameter name').optional(),
+  MEMBER_ROLE_NAME: IamRoleNameSchema.default('VpcGuardMember'),
+  EXTERNAL_ID_PARAMETER: SsmParameterNameSchema.optional(),
   MEMBER_ACCOUNTS: MemberAccountsSchema.default({ kind: 'organization' }),
   TARGET_OUS: TargetOusSchema.optional(),
   SCOPE_CACHE_SECONDS: integer(0, 86_400, 300),
-  KILL_SWITCH_PARAMETER: z.string().regex(SSM_NAME, 'expected an SSM parameter name').optional(),
-  RECORD_KEY_ARN: z
-    .string()
-    .regex(
-      /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key\/[\w-]+|alias\/[\w/-]+)|alias\/[\w/-]+)$/,
-      'expected a KMS key ARN, alias ARN or alias name',
-    )
-    .optional(),
-  SLACK_SECRET_ARN: z
-    .string()
-    .regex(
-      /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+$/,
-      'expected a Secrets Manager secret ARN',
-    )
-    .optional(),
+  KILL_SWITCH_PARAMETER: SsmParameterNameSchema.optional(),
+  RECORD_KEY_ARN: KmsKeyReferenceSchema.optional(),
+  SLACK_SECRET_ARN: SecretArnSchema.optional(),
   REGIONS: RegionsSchema.optional(),
   OWN_ROLE_ARNS: RoleArnListSchema.optional(),
-  CONFIG_RULE_NAME: z
-    .string()
-    .regex(/^[\w-]{1,128}$/, 'expected an AWS Config rule name')
-    .optional(),
+  CONFIG_RULE_NAME: ConfigRuleNameSchema.optional(),
   CONFIG_TEST_MODE: onOff.default(false),
   SWEEP_CONCURRENCY: integer(1, 64, 4),
   // Read only for the S3 policy fetch: the SDK clients honour these variables themselves.

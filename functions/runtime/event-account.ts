@@ -1,4 +1,5 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ACCOUNT_ID_PATTERN, parseArn } from '@vpc-guard/shared';
 import type { Dependencies } from './dependencies';
 import { METRIC, logger, metrics } from './observability';
 
@@ -31,11 +32,13 @@ export type AccountBinding =
       readonly accountId: string;
     };
 
-const ARN_ACCOUNT = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):/;
-
-/** The account id of an ARN (its fifth field), when it has one. */
+/**
+ * The account id of an ARN (its fifth field), when it has one. Any partition counts: an ARN whose
+ * account disagrees is a reason to reject the event, however odd the rest of it.
+ */
 export function accountOfArn(arn: string | null | undefined): string | undefined {
-  return arn ? ARN_ACCOUNT.exec(arn)?.[1] : undefined;
+  const account = arn ? parseArn(arn)?.account : undefined;
+  return account !== undefined && ACCOUNT_ID_PATTERN.test(account) ? account : undefined;
 }
 
 /**

@@ -9,14 +9,6 @@ import * as z from 'zod';
  * only what is used.
  */
 
-/** A 12-digit AWS account id, as the events carry it. */
-export const AccountIdSchema = z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id');
-
-/** An AWS region name, as the events carry it. */
-export const RegionSchema = z
-  .string()
-  .regex(/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/, 'expected an AWS region such as "us-east-1"');
-
 /** An ISO 8601 date-time; the events' own timestamps may carry an offset. */
 export const TimestampSchema = z.iso.datetime({ offset: true });
 

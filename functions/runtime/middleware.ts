@@ -7,7 +7,7 @@ import {
 } from '@vpc-guard/shared';
 import type * as z from 'zod';
 import { METRIC, countMetric, logger } from './observability';
-import { PipelineError } from './pipeline';
+import { PipelineError } from './pipeline-report';
 
 /**
  * The middy middlewares every handler shares: validate the event at the edge, and log whatever

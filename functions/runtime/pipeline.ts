@@ -1,45 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import type { Evaluation as ConfigEvaluation } from '@aws-sdk/client-config-service';
 import {
-  InputValidationError,
-  VpcGuardError,
   addDnsAttributes,
   applyRemediation,
-  asffFindingId,
-  classifyAwsError,
+  blockPlan,
   collectNetworkSnapshot,
   describeAwsError,
-  diffFindings,
   evaluate,
-  importToSecurityHub,
-  indexEvaluationsByVpc,
   planRemediation,
-  publishToSns,
-  putConfigEvaluations,
   putRecordEvents,
-  renderAsffFindings,
-  renderConfigEvaluations,
-  renderNotApplicableEvaluations,
   renderRecordEvents,
-  renderSnsMessages,
-  type ActionOutcome,
-  type AlertSink,
-  type AlertingTransition,
-  type AwsErrorKind,
   type Evaluation,
-  type FindingChangeOptions,
   type FindingScope,
-  type FindingTransitions,
   type GuardPolicy,
   type NetworkSnapshot,
-  type PutConfigEvaluationsResult,
   type RemediationPlan,
   type RemediationRecord,
   type StoredFinding,
 } from '@vpc-guard/shared';
+import { countPendingAlerts, diffAndNotify, mergeAlerted, type Alerted } from './alert-outbox';
+import { reportToConfig, type ConfigReportOptions } from './config-reporting';
 import type { Dependencies, KillSwitch } from './dependencies';
-import { SignedRecordLog } from './record-log';
 import { METRIC, countMetric, logger } from './observability';
+import {
+  FailureLog,
+  type PipelineReport,
+  type RemediationSummary,
+  type TargetReport,
+  type TargetSite,
+  type Trigger,
+} from './pipeline-report';
+import { SignedRecordLog } from './record-log';
+import { NOTHING_PUBLISHED } from './sinks/registry';
 
 /**
  * The flow every pipeline function runs for one account and region (all its VPCs, or a few):
@@ -47,127 +38,15 @@ import { METRIC, countMetric, logger } from './observability';
  * -> notify what changed (SNS, Security Hub) -> remediate per profile (kill switch read right before)
  * -> record events -> verify and notify the outcome. Reads run side by side, so one VPC's decision
  * takes two sequential round trips. Every sink runs even when another failed; each failure is kept,
- * logged with account, region and VPCs, and raised at the end as one {@link PipelineError}: a partial
+ * logged with account, region and VPCs, and raised at the end as one `PipelineError`: a partial
  * failure never hides what worked, and never passes for success. An alert a sink failed to take stays
  * owed on its finding's item (the outbox of the findings store), and the next run of its scope sends
  * it again to that sink alone: the retry of the failed invocation, or the next event or sweep.
+ *
+ * This file is the flow and the remediation step; the report types and the failure log are in
+ * `pipeline-report.ts`, Config reporting in `config-reporting.ts`, the alert outbox (diff, notify,
+ * settle) in `alert-outbox.ts`, and `blockPlan` with the plans in the shared remediation module.
  */
-
-/** What started the run: it goes into every notification. */
-export type Trigger = 'config-rule' | 'api-event' | 'sweep';
-
-/** A step of the pipeline that can fail on its own. */
-export type Stage =
-  | 'collect'
-  /** Evaluating, planning or reporting a collected account-region failed unexpectedly (a defect). */
-  | 'process'
-  | 'dns-attributes'
-  | 'config-history'
-  | 'config'
-  | 'findings-load'
-  | 'findings-store'
-  | 'sns'
-  | 'security-hub'
-  | 'kill-switch'
-  | 'remediation'
-  | 'record-events'
-  | 'verify';
-
-/** One failed step: where, what kind of error, how many items it cost. */
-export interface StageFailure {
-  readonly stage: Stage;
-  readonly accountId: string;
-  /** Null when a whole account failed (its role could not be assumed). */
-  readonly region: string | null;
-  readonly vpcIds: readonly string[];
-  readonly kind: AwsErrorKind | 'invalid-input';
-  readonly message: string;
-  /** Items lost to the failure: messages not published, findings not imported, ... */
-  readonly items: number;
-}
-
-/** What remediation did in one account and region. */
-export interface RemediationSummary {
-  readonly runId: string;
-  readonly killSwitch: KillSwitch['state'];
-  readonly planned: number;
-  readonly blocked: number;
-  readonly outcomes: Readonly<Record<ActionOutcome, number>>;
-}
-
-/** The outcome of one account and region. */
-export interface TargetReport {
-  readonly accountId: string;
-  readonly region: string;
-  readonly scope: FindingScope['kind'];
-  /** The VPCs evaluated. */
-  readonly vpcIds: readonly string[];
-  readonly compliant: number;
-  readonly nonCompliant: number;
-  readonly notApplicable: number;
-  readonly findings: number;
-  /** Recorded transitions (alerts sent for these); null when findings are not tracked. */
-  readonly transitions: {
-    readonly opened: number;
-    readonly changed: number;
-    readonly resolved: number;
-    readonly superseded: number;
-    /** Alerts earlier runs recorded but some sink did not take, sent again by this run. */
-    readonly redelivered: number;
-    /** Alerts this run held that some sink still owes at its end: a later run sends them again. */
-    readonly pendingAlerts: number;
-  } | null;
-  readonly published: { readonly sns: number; readonly securityHub: number };
-  readonly configEvaluations: number;
-  readonly remediation: RemediationSummary | null;
-  readonly recordEvents: number;
-}
-
-/** The outcome of a run: every target's report and every failure. */
-export interface PipelineReport {
-  readonly trigger: Trigger;
-  /** True when the event had been processed before: nothing was written. */
-  readonly duplicate: boolean;
-  readonly targets: readonly TargetReport[];
-  readonly failures: readonly StageFailure[];
-}
-
-/** Some stage failed; the report says what worked and what did not. */
-export class PipelineError extends VpcGuardError {
-  readonly report: PipelineReport;
-
-  constructor(report: PipelineReport) {
-    const lines = report.failures.map(
-      (f) =>
-        `${f.stage} ${f.accountId}/${f.region ?? '*'}${f.vpcIds.length ? ` [${f.vpcIds.join(', ')}]` : ''} (${f.kind}): ${f.message}`,
-    );
-    super(
-      `${report.trigger}: ${report.failures.length} stage${report.failures.length === 1 ? '' : 's'} failed (the others completed):\n${lines.map((l) => `  - ${l}`).join('\n')}`,
-    );
-    this.name = 'PipelineError';
-    this.report = report;
-  }
-}
-
-/** Throws a {@link PipelineError} when any stage failed; returns the report otherwise. */
-export function assertPipelineSucceeded(report: PipelineReport): PipelineReport {
-  if (report.failures.length > 0) throw new PipelineError(report);
-  return report;
-}
-
-/** AWS Config reporting for a config-rule run. */
-export interface ConfigReportOptions {
-  readonly resultToken: string;
-  /** Config keeps the latest result by this time: the item's capture time, or the notification's. */
-  readonly orderingTimestamp: Date;
-  /** Evaluations of other resources sent along (a deleted subnet's own NOT_APPLICABLE). */
-  readonly extra?: readonly ConfigEvaluation[];
-  /**
-   * VPCs this rule reported before; those not found now are reported NOT_APPLICABLE. Read alongside
-   * the collection.
-   */
-  readonly previouslyReported?: () => Promise<readonly string[]>;
-}
 
 /** What the pipeline decided, before any write: for the latency benchmark and tests. */
 export interface Decision {
@@ -207,68 +86,11 @@ export interface Prefetched {
   readonly previouslyReported?: Promise<readonly string[]>;
 }
 
-/** The kind of a failure, for the report: AWS errors classified, bad input named as such. */
-function kindOf(error: unknown): StageFailure['kind'] {
-  return error instanceof InputValidationError ? 'invalid-input' : classifyAwsError(error);
-}
-
-/** The kind of an error a batch API reported by code alone (PublishBatch, BatchImportFindings). */
-function kindOfCode(code: string): AwsErrorKind {
-  return classifyAwsError({ name: code, $metadata: {} });
-}
-
-/** Collects failures, logging each with its coordinates as it happens. */
-class FailureLog {
-  readonly failures: StageFailure[] = [];
-
-  add(
-    stage: Stage,
-    where: { accountId: string; region: string | null; vpcIds: readonly string[] },
-    error: unknown,
-    items = 0,
-  ): void {
-    this.push({
-      stage,
-      ...where,
-      kind: kindOf(error),
-      message: error instanceof InputValidationError ? error.message : describeAwsError(error),
-      items,
-    });
-  }
-
-  push(failure: StageFailure): void {
-    this.failures.push(failure);
-    countMetric(METRIC.stageFailures);
-    logger.error(`${failure.stage} failed`, { failure });
-  }
-}
-
-/** Blocks every planned action of a plan with `reason` (the kill switch); nothing of it will be written. */
 /** Why a function does not remediate without its record key. */
 const NO_RECORD_KEY =
   'no record key configured (RECORD_KEY_ARN): a change that cannot be recorded tamper-evidently is not made';
 
-export function blockPlan(plan: RemediationPlan, reason: string): RemediationPlan {
-  let blocked = 0;
-  const vpcs = plan.vpcs.map((vpc) => ({
-    ...vpc,
-    actions: vpc.actions.map((action) => {
-      if (action.status !== 'planned') return action;
-      blocked += 1;
-      return { ...action, status: 'blocked' as const, blockedReason: reason };
-    }),
-  }));
-  return {
-    ...plan,
-    vpcs,
-    totals: {
-      ...plan.totals,
-      planned: plan.totals.planned - blocked,
-      blocked: plan.totals.blocked + blocked,
-    },
-  };
-}
-
+/** The actions of the plan still to run (status planned). */
 function countPlanned(plan: RemediationPlan): number {
   return plan.vpcs.reduce(
     (n, vpc) => n + vpc.actions.filter((a) => a.status === 'planned').length,
@@ -435,7 +257,14 @@ export async function processSnapshot(
   countMetric(METRIC.vpcsEvaluated, evaluations.length);
 
   const configEvaluations = request.configReport
-    ? await reportToConfig(deps, snapshot, evaluations, request.configReport, prefetched, failures)
+    ? await reportToConfig(
+        deps,
+        snapshot,
+        evaluations,
+        request.configReport,
+        prefetched.previouslyReported,
+        failures,
+      )
     : 0;
 
   // Alert on what changed, saying what the plan will do about it.
@@ -512,7 +341,7 @@ export async function processSnapshot(
   return {
     ...summary,
     transitions: alerted ? { ...alerted.transitions, pendingAlerts } : null,
-    published: alerted?.published ?? { sns: 0, securityHub: 0 },
+    published: alerted?.published ?? NOTHING_PUBLISHED,
     configEvaluations,
     remediation,
     recordEvents,
@@ -523,7 +352,7 @@ async function readKillSwitch(
   deps: Dependencies,
   pending: Promise<KillSwitch> | undefined,
   failures: FailureLog,
-  where: { accountId: string; region: string; vpcIds: readonly string[] },
+  where: TargetSite,
 ): Promise<KillSwitch> {
   try {
     return await (pending ?? deps.killSwitch());
@@ -537,369 +366,20 @@ async function readKillSwitch(
   }
 }
 
-/** Adds the evaluations Config did not store (rejected, or a failed call) as one failure. */
-function addConfigFailures(
-  failures: FailureLog,
-  result: PutConfigEvaluationsResult,
-  total: number,
-  accountId: string,
-  region: string,
-): void {
-  const [first] = result.failed;
-  if (first === undefined) return;
-  failures.push({
-    stage: 'config',
-    accountId,
-    region,
-    vpcIds: result.failed.map((f) => f.evaluation.ComplianceResourceId ?? '?'),
-    kind: first.code === 'Rejected' ? 'invalid' : kindOfCode(first.code),
-    message: `${result.failed.length} of ${total} evaluations not stored: ${first.code}: ${first.error}`,
-    items: result.failed.length,
-  });
-}
-
-/** Sends the VPCs' evaluations to AWS Config; returns how many Config stored. */
-async function reportToConfig(
-  deps: Dependencies,
-  snapshot: NetworkSnapshot,
-  evaluations: readonly Evaluation[],
-  options: ConfigReportOptions,
-  prefetched: Prefetched,
-  failures: FailureLog,
-): Promise<number> {
-  const { accountId, region } = snapshot;
-  const evaluated = new Set(evaluations.map((e) => e.vpcId));
-  // A VPC asked for by id that the collection did not find no longer exists.
-  const gone = (snapshot.scope?.vpcIds ?? []).filter((id) => !evaluated.has(id));
-  if (prefetched.previouslyReported) {
-    try {
-      const before = await prefetched.previouslyReported;
-      gone.push(...before.filter((id) => !evaluated.has(id)));
-    } catch (error) {
-      failures.add('config-history', { accountId, region, vpcIds: [] }, error);
-    }
-  }
-  const timing = { orderingTimestamp: options.orderingTimestamp };
-  const entries = [
-    ...renderConfigEvaluations(evaluations, timing),
-    ...renderNotApplicableEvaluations(gone, timing),
-    ...(options.extra ?? []),
-  ];
-  if (entries.length === 0) return 0;
-  const result = await putConfigEvaluations(
-    deps.configServiceFor(accountId, region),
-    options.resultToken,
-    entries,
-    { testMode: deps.config.configTestMode },
-  );
-  addConfigFailures(failures, result, entries.length, accountId, region);
-  return result.sent;
-}
-
-interface DiffRequest {
-  readonly scope: FindingScope;
-  readonly evaluations: readonly Evaluation[];
-  readonly stored: Promise<StoredFinding[]>;
-  readonly context: FindingChangeOptions;
-  /**
-   * Also send the alerts earlier runs left owed. The follow-up after remediation does not: what it
-   * did not change was just attempted by the same invocation.
-   */
-  readonly redeliver: boolean;
-  readonly failures: FailureLog;
-}
-
-interface Alerted {
-  readonly transitions: Omit<NonNullable<TargetReport['transitions']>, 'pendingAlerts'>;
-  readonly published: TargetReport['published'];
-  /** The stored findings as this invocation left them: what it read, with what it wrote. */
-  readonly stored: StoredFinding[];
-  /** Keys of the alerts this invocation held (recorded or took over), delivered or not. */
-  readonly held: readonly string[];
-}
-
-function mergeAlerted(first: Alerted, second: Alerted): Alerted {
-  return {
-    transitions: {
-      opened: first.transitions.opened + second.transitions.opened,
-      changed: first.transitions.changed + second.transitions.changed,
-      resolved: first.transitions.resolved + second.transitions.resolved,
-      superseded: first.transitions.superseded + second.transitions.superseded,
-      redelivered: first.transitions.redelivered + second.transitions.redelivered,
-    },
-    published: {
-      sns: first.published.sns + second.published.sns,
-      securityHub: first.published.securityHub + second.published.securityHub,
-    },
-    stored: second.stored,
-    held: [...new Set([...first.held, ...second.held])],
-  };
-}
-
-/**
- * Counts (metric and log) the alerts this invocation held that some sink still owes at its end. Each
- * is retried by every later run of its scope until a sink takes it, or, resolved, until its TTL.
- */
-function countPendingAlerts(
-  alerted: Alerted,
-  where: { accountId: string; region: string; vpcIds: readonly string[] },
-): number {
-  const byKey = new Map(alerted.stored.map((entry) => [entry.key, entry]));
-  const owed = alerted.held
-    .map((key) => byKey.get(key))
-    .filter((entry) => entry?.pendingAlert !== undefined);
-  countMetric(METRIC.pendingAlerts, owed.length);
-  if (owed.length > 0) {
-    logger.warn('alerts still owed: a later run sends them again', {
-      ...where,
-      pendingAlerts: owed.length,
-      alerts: owed.slice(0, 20).map((entry) => ({
-        key: entry!.key,
-        transition: entry!.pendingAlert!.transition,
-        sinks: entry!.pendingAlert!.sinks,
-      })),
-    });
-  }
-  return owed.length;
-}
-
-/** The stored findings after this run: each entry it wrote replaces the one it read. */
-function storedAfter(
-  stored: readonly StoredFinding[],
-  written: readonly StoredFinding[],
-): StoredFinding[] {
-  const byKey = new Map(stored.map((entry) => [entry.key, entry]));
-  for (const record of written) byKey.set(record.key, record);
-  return [...byKey.values()];
-}
-
-/** The sinks this deployment alerts through. */
-function configuredSinks(deps: Dependencies): AlertSink[] {
-  const sinks: AlertSink[] = [];
-  if (deps.config.topicArn !== null) sinks.push('sns');
-  if (deps.config.securityHub) sinks.push('securityhub');
-  return sinks;
-}
-
-/**
- * Diffs the evaluations against the stored findings, records the transitions (conditional writes:
- * of two invocations racing on a VPC, one alerts) with their alerts owed to every sink, takes over
- * the alerts earlier runs left owed, publishes each alert to the sinks that owe it, and records which
- * took it. What a sink did not take stays owed, for the next run.
- */
-async function diffAndNotify(deps: Dependencies, request: DiffRequest): Promise<Alerted | null> {
-  const { scope, failures } = request;
-  const where = {
-    accountId: scope.accountId,
-    region: scope.region,
-    vpcIds: scope.kind === 'vpcs' ? scope.vpcIds : [],
-  };
-  const store = deps.findings;
-  if (!store) return null;
-  let stored: StoredFinding[];
-  try {
-    stored = await request.stored;
-  } catch (error) {
-    // Without the stored state every finding would look new: alert on nothing rather than everything.
-    failures.add('findings-load', where, error);
-    return null;
-  }
-  const diff = diffFindings(stored, request.evaluations, scope, deps.clock());
-  const transitions = request.redeliver ? diff : { ...diff, undelivered: [] };
-  const sinks = configuredSinks(deps);
-  const applied = await store.apply(transitions, { sinks });
-  const owedKeys = new Set(transitions.undelivered.map((transition) => transition.key));
-  const [notRecorded, notTaken] = [
-    applied.failed.filter((failed) => !owedKeys.has(failed.transition.key)),
-    applied.failed.filter((failed) => owedKeys.has(failed.transition.key)),
-  ];
-  if (notRecorded.length > 0) {
-    const [first] = notRecorded;
-    failures.push({
-      stage: 'findings-store',
-      ...where,
-      kind: first!.errorKind,
-      message: `${notRecorded.length} finding transition(s) not recorded, so not alerted: ${first!.error}`,
-      items: notRecorded.length,
-    });
-  }
-  if (notTaken.length > 0) {
-    const [first] = notTaken;
-    failures.push({
-      stage: 'findings-store',
-      ...where,
-      kind: first!.errorKind,
-      message: `${notTaken.length} owed alert(s) not taken over, so not sent again (still owed): ${first!.error}`,
-      items: notTaken.length,
-    });
-  }
-  const { opened, changed, resolved, undelivered } = applied.applied;
-  countMetric(METRIC.findingsOpened, opened.length);
-  countMetric(METRIC.findingsChanged, changed.length);
-  countMetric(METRIC.findingsResolved, resolved.length);
-  countMetric(METRIC.alertsRedelivered, undelivered.length);
-  const alerts: AlertingTransition[] = [...opened, ...changed, ...resolved, ...undelivered];
-  const { published, accepted } = await notify(
-    deps,
-    alerts,
-    sinks,
-    request.evaluations,
-    request.context,
-    where,
-    failures,
-  );
-  const settled = await store.settleAlerts(
-    alerts.map((alert) => ({
-      record: alert.record,
-      // A sink switched off since the alert was recorded owes it no more.
-      delivered: (alert.record.pendingAlert?.sinks ?? []).filter(
-        (sink) => !sinks.includes(sink) || accepted[sink].has(alert.key),
-      ),
-    })),
-  );
-  if (settled.failed.length > 0) {
-    const [first] = settled.failed;
-    failures.push({
-      stage: 'findings-store',
-      ...where,
-      kind: first!.errorKind,
-      message: `${settled.failed.length} alert outcome(s) not recorded: those alerts stay owed and are sent again: ${first!.error}`,
-      items: settled.failed.length,
-    });
-  }
-  return {
-    transitions: {
-      opened: opened.length,
-      changed: changed.length,
-      resolved: resolved.length,
-      superseded: applied.superseded.length,
-      redelivered: undelivered.length,
-    },
-    published,
-    stored: storedAfter(stored, [
-      ...applied.applied.unchanged.map((transition) => transition.record),
-      ...alerts.map((alert) => alert.record),
-      ...settled.settled,
-    ]),
-    held: alerts.filter((alert) => alert.record.pendingAlert !== undefined).map((a) => a.key),
-  };
-}
-
-/** The alerts as the renderers take them, by kind. */
-function byKind(alerts: readonly AlertingTransition[]): FindingTransitions {
-  return {
-    opened: alerts.filter((alert) => alert.kind === 'opened'),
-    changed: alerts.filter((alert) => alert.kind === 'changed'),
-    resolved: alerts.filter((alert) => alert.kind === 'resolved'),
-    unchanged: [],
-    undelivered: [],
-  };
-}
-
-/** Which alerts (by finding key) each sink took. */
-type Accepted = Readonly<Record<AlertSink, Set<string>>>;
-
-/**
- * Publishes each alert to the sinks that owe it (`record.pendingAlert.sinks`), SNS and Security Hub
- * side by side, and says which alerts each sink took.
- */
-async function notify(
-  deps: Dependencies,
-  alerts: readonly AlertingTransition[],
-  sinks: readonly AlertSink[],
-  evaluations: readonly Evaluation[],
-  context: FindingChangeOptions,
-  where: { accountId: string; region: string; vpcIds: readonly string[] },
-  failures: FailureLog,
-): Promise<{ published: TargetReport['published']; accepted: Accepted }> {
-  const accepted: Accepted = { sns: new Set(), securityhub: new Set() };
-  const owedTo = (sink: AlertSink) =>
-    sinks.includes(sink)
-      ? alerts.filter((alert) => alert.record.pendingAlert?.sinks.includes(sink) ?? false)
-      : [];
-  const forSns = owedTo('sns');
-  const forSecurityHub = owedTo('securityhub');
-  const toSns = async (): Promise<number> => {
-    const topicArn = deps.config.topicArn;
-    if (topicArn === null || forSns.length === 0) return 0;
-    const messages = renderSnsMessages(byKind(forSns), indexEvaluationsByVpc(evaluations), context);
-    const result = await publishToSns(deps.sns, topicArn, messages);
-    for (const sent of result.published) accepted.sns.add(sent.message.change.finding.key);
-    if (result.failed.length > 0) {
-      const [first] = result.failed;
-      failures.push({
-        stage: 'sns',
-        ...where,
-        kind: first!.senderFault ? 'invalid' : kindOfCode(first!.code),
-        message: `${result.failed.length} of ${messages.length} messages not published: ${first!.code}: ${first!.error}`,
-        items: result.failed.length,
-      });
-    }
-    return result.published.length;
-  };
-  const toSecurityHub = async (): Promise<number> => {
-    if (!deps.config.securityHub || forSecurityHub.length === 0) return 0;
-    const findings = renderAsffFindings(byKind(forSecurityHub), evaluations, {
-      accountId: where.accountId,
-      region: where.region,
-    });
-    const result = await importToSecurityHub(
-      deps.securityHubFor(where.accountId, where.region),
-      findings,
-    );
-    const rejected = new Set(result.failed.map((failed) => failed.id));
-    // A rejection without an id cannot be told apart: then no alert counts as taken.
-    if (!rejected.has('?')) {
-      for (const alert of forSecurityHub) {
-        if (!rejected.has(asffFindingId(alert.key))) accepted.securityhub.add(alert.key);
-      }
-    }
-    if (result.failed.length > 0) {
-      const [first] = result.failed;
-      failures.push({
-        stage: 'security-hub',
-        ...where,
-        kind: kindOfCode(first!.errorCode),
-        message: `${result.failed.length} of ${findings.length} findings not imported: ${first!.errorCode}: ${first!.errorMessage}`,
-        items: result.failed.length,
-      });
-    }
-    return result.imported;
-  };
-  const [sns, securityHub] = await Promise.all([
-    toSns().catch((error: unknown) => {
-      failures.add('sns', where, error, forSns.length);
-      return 0;
-    }),
-    toSecurityHub().catch((error: unknown) => {
-      failures.add('security-hub', where, error, forSecurityHub.length);
-      return 0;
-    }),
-  ]);
-  countMetric(METRIC.notificationsSent, sns + securityHub);
-  return { published: { sns, securityHub }, accepted };
-}
-
 /** Puts the record on the event bus (one event per VPC); returns how many EventBridge accepted. */
 async function sendRecordEvents(
   deps: Dependencies,
   record: RemediationRecord,
   failures: FailureLog,
-  where: { accountId: string; region: string; vpcIds: readonly string[] },
+  where: TargetSite,
 ): Promise<number> {
   try {
     const entries = renderRecordEvents(record, { busName: deps.config.eventBusName });
     const result = await putRecordEvents(deps.eventBridge, entries);
-    if (result.failed.length > 0) {
-      const [first] = result.failed;
-      failures.push({
-        stage: 'record-events',
-        ...where,
-        kind: 'other',
-        message: `${result.failed.length} record event(s) not accepted: ${first!.errorCode}: ${first!.errorMessage}`,
-        items: result.failed.length,
-      });
-    }
+    failures.addBatch('record-events', where, result.failed, (first, count) => ({
+      kind: 'other',
+      message: `${count} record event(s) not accepted: ${first.errorCode}: ${first.errorMessage}`,
+    }));
     return result.sent;
   } catch (error) {
     failures.add('record-events', where, error);
@@ -952,51 +432,3 @@ async function verifyAndNotify(
     failures: request.failures,
   });
 }
-
-/** A Config report that needs no collection: NOT_APPLICABLE for a deleted VPC or an out-of-scope item. */
-export interface EvaluationsOnlyRequest {
-  readonly trigger: Trigger;
-  readonly accountId: string;
-  readonly region: string;
-  readonly resultToken: string;
-  readonly entries: readonly ConfigEvaluation[];
-}
-
-/** Sends evaluations to AWS Config and reports the outcome as a pipeline run. */
-export async function putEvaluationsOnly(
-  deps: Dependencies,
-  request: EvaluationsOnlyRequest,
-): Promise<PipelineReport> {
-  const failures = new FailureLog();
-  const result = await putConfigEvaluations(
-    deps.configServiceFor(request.accountId, request.region),
-    request.resultToken,
-    request.entries,
-    { testMode: deps.config.configTestMode },
-  );
-  addConfigFailures(failures, result, request.entries.length, request.accountId, request.region);
-  return {
-    trigger: request.trigger,
-    duplicate: false,
-    targets: [
-      {
-        accountId: request.accountId,
-        region: request.region,
-        scope: 'vpcs',
-        vpcIds: [],
-        compliant: 0,
-        nonCompliant: 0,
-        notApplicable: request.entries.length,
-        findings: 0,
-        transitions: null,
-        published: { sns: 0, securityHub: 0 },
-        configEvaluations: result.sent,
-        remediation: null,
-        recordEvents: 0,
-      },
-    ],
-    failures: failures.failures,
-  };
-}
-
-export { FailureLog };

@@ -1,3 +1,5 @@
+import { EC2_ID_PATTERNS } from '@vpc-guard/shared';
+
 /**
  * EC2 resource ids inside the JSON that CloudTrail and AWS Config send. Their shapes differ per call
  * and per era of the EC2 API: `vpcId` or `VpcId`, a `CreateNatGatewayRequest` wrapper or none, lists
@@ -7,12 +9,12 @@
 
 /** The EC2 resources vpc-guard maps to a VPC: their id formats and the keys that hold them. */
 export const EC2_ID_KINDS = {
-  vpc: { key: /^vpcid$/i, id: /^vpc-[0-9a-f]{8,17}$/ },
-  subnet: { key: /^subnetids?$/i, id: /^subnet-[0-9a-f]{8,17}$/ },
-  routeTable: { key: /^routetableids?$/i, id: /^rtb-[0-9a-f]{8,17}$/ },
-  natGateway: { key: /^natgatewayids?$/i, id: /^nat-[0-9a-f]{8,17}$/ },
-  internetGateway: { key: /^internetgatewayids?$/i, id: /^igw-[0-9a-f]{8,17}$/ },
-  vpcEndpoint: { key: /^vpcendpointids?$/i, id: /^vpce-[0-9a-f]{8,17}$/ },
+  vpc: { key: /^vpcid$/i, id: EC2_ID_PATTERNS.vpc },
+  subnet: { key: /^subnetids?$/i, id: EC2_ID_PATTERNS.subnet },
+  routeTable: { key: /^routetableids?$/i, id: EC2_ID_PATTERNS.routeTable },
+  natGateway: { key: /^natgatewayids?$/i, id: EC2_ID_PATTERNS.natGateway },
+  internetGateway: { key: /^internetgatewayids?$/i, id: EC2_ID_PATTERNS.internetGateway },
+  vpcEndpoint: { key: /^vpcendpointids?$/i, id: EC2_ID_PATTERNS.vpcEndpoint },
 } as const;
 export type Ec2IdKind = keyof typeof EC2_ID_KINDS;
 

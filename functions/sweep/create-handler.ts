@@ -5,7 +5,7 @@ import middy from '@middy/core';
 import type { Dependencies } from '../runtime/dependencies';
 import { logFailures, parseEvent } from '../runtime/middleware';
 import { logger, metrics, tracer } from '../runtime/observability';
-import { assertPipelineSucceeded } from '../runtime/pipeline';
+import { assertPipelineSucceeded } from '../runtime/pipeline-report';
 import { SweepEventSchema } from './schema';
 import { sweep, type SweepResult } from './sweep';
 

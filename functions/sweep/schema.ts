@@ -1,5 +1,6 @@
+import { AccountIdSchema } from '@vpc-guard/shared';
 import * as z from 'zod';
-import { AccountIdSchema, EventBridgeSchema, EventIdSchema } from '../runtime/event-envelopes';
+import { EventBridgeSchema, EventIdSchema } from '../runtime/event-envelopes';
 
 /**
  * The sweep's trigger: an EventBridge Scheduler or scheduled-rule event. Its detail is empty; an

@@ -7,12 +7,8 @@ import {
 import type { Dependencies } from '../runtime/dependencies';
 import { bindEventAccount, recordRejection, type AccountField } from '../runtime/event-account';
 import { METRIC, countMetric, logger } from '../runtime/observability';
-import {
-  FailureLog,
-  processSnapshot,
-  type PipelineReport,
-  type TargetReport,
-} from '../runtime/pipeline';
+import { processSnapshot } from '../runtime/pipeline';
+import { FailureLog, type PipelineReport, type TargetReport } from '../runtime/pipeline-report';
 import type { SweepEvent } from './schema';
 
 /**

@@ -1,7 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import {
+  AccountIdSchema,
+  ExternalIdSchema,
+  IamRoleNameSchema,
   InputValidationError,
+  OrganizationIdSchema,
+  OrganizationalUnitIdSchema,
+  RegionSchema,
+  S3BucketNameSchema,
+  SsmParameterNameSchema,
   guardPolicyAsJson,
   parseGuardPolicyJson,
   parseOrThrow,
@@ -63,31 +71,20 @@ function exampleOrganizationMessage(id: string): string {
 export const SSM_STANDARD_MAX_BYTES = 4096;
 export const SSM_ADVANCED_MAX_BYTES = 8192;
 
-const ACCOUNT_ID = /^\d{12}$/;
-// The same shape the CLI and the functions accept (shared/src/aws/targets.ts).
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
-const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
-// An OU id, or the organization root (a StackSet can target the root).
-const ORGANIZATIONAL_UNIT_ID = /^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/;
-const SSM_PARAMETER_NAME = /^\/[a-zA-Z0-9_.\-/]{1,1010}$/;
+// Account ids, regions, Organizations ids, role names, SSM names: the shapes the CLI and the
+// functions accept (shared/src/aws/shapes.ts). What follows is what only a deployment names.
 const SECRET_NAME = /^[\w/+=.@-]{1,512}$/;
-const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
-// STS: 2-1224 characters of [\w+=,.@:/-].
-const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 const EVENT_BUS_NAME = /^[\w.-]{1,256}$/;
 const STACK_SET_NAME = /^[a-zA-Z][a-zA-Z0-9-]{0,127}$/;
-const S3_BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 const RATE = /^rate\(([1-9]\d*) (minute|minutes|hour|hours|day|days)\)$/;
 const CRON = /^cron\(\S+( \S+){5}\)$/;
 
-const AccountIdSchema = z.string().regex(ACCOUNT_ID, 'expected a 12-digit AWS account id');
-const RegionSchema = z.string().regex(REGION, 'expected an AWS region such as "us-east-1"');
-const SsmNameSchema = z
-  .string()
-  .regex(
-    SSM_PARAMETER_NAME,
-    'expected an SSM parameter name starting with "/", such as "/vpc-guard/x"',
-  );
+// The parameters the stacks create are hierarchical (their IAM grants name the path); SSM counts
+// the full ARN in its 1011-character limit on a name, so 1011 is an upper bound.
+const SsmNameSchema = SsmParameterNameSchema.regex(
+  /^\/.{1,1010}$/s,
+  'expected an SSM parameter name starting with "/", such as "/vpc-guard/x"',
+);
 
 /** A refinement's message: what was expected, and what was received. */
 function expected(what: string): { error: (issue: { input?: unknown }) => string } {
@@ -112,7 +109,7 @@ const PolicyConfigSchema = z.discriminatedUnion('source', [
   z.strictObject({
     /** An object the operator uploads; the functions read it with s3:GetObject. */
     source: z.literal('s3'),
-    bucket: z.string().regex(S3_BUCKET, 'expected an S3 bucket name'),
+    bucket: S3BucketNameSchema,
     key: z.string().min(1).max(1024),
   }),
 ]);
@@ -170,29 +167,10 @@ const DeploymentConfigSchema = z
     // Hub mode.
     hubAccount: AccountIdSchema.optional(),
     hubRegion: RegionSchema.optional(),
-    organizationId: z
-      .string()
-      .regex(ORGANIZATION_ID, 'expected an organization id such as "o-a1b2c3d4e5"')
-      .optional(),
-    targetOrganizationalUnits: z
-      .array(
-        z
-          .string()
-          .regex(
-            ORGANIZATIONAL_UNIT_ID,
-            'expected an OU id such as "ou-ab12-cd34ef56" or the root id "r-ab12"',
-          ),
-      )
-      .min(1)
-      .optional(),
-    memberRoleName: z
-      .string()
-      .regex(ROLE_NAME, 'expected an IAM role name (no path)')
-      .default('VpcGuardMember'),
-    externalId: z
-      .string()
-      .regex(EXTERNAL_ID, 'expected 2 to 1224 characters of letters, digits and +=,.@:/-_')
-      .optional(),
+    organizationId: OrganizationIdSchema.optional(),
+    targetOrganizationalUnits: z.array(OrganizationalUnitIdSchema).min(1).optional(),
+    memberRoleName: IamRoleNameSchema.default('VpcGuardMember'),
+    externalId: ExternalIdSchema.optional(),
     externalIdParameterName: SsmNameSchema.default('/vpc-guard/external-id'),
     eventBusName: z
       .string()

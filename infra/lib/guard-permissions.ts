@@ -2,6 +2,7 @@ import { Fn } from 'aws-cdk-lib';
 import { Effect, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import {
   MANAGED_TAG,
+  NAME_TAG,
   PROTECTED_TAG,
   RELEASED_FROM_TAG,
   RELEASED_FROM_VPC_TAG,
@@ -46,14 +47,14 @@ export const EC2_READ_ACTIONS = [
  */
 export const PROTECTED_TAG_KEY = PROTECTED_TAG;
 
-/** The tags vpc-guard sets on what it creates (plan.ts: the managed tag and a Name). */
-export const CREATE_TAG_KEYS = [MANAGED_TAG, 'Name'] as const;
+/** The tags vpc-guard sets on what it creates (remediation/tags.ts: the managed tag and a Name). */
+export const CREATE_TAG_KEYS = [MANAGED_TAG, NAME_TAG] as const;
 
 /**
- * The mutating EC2 calls `apply` makes in the deployed functions (shared/src/remediation/apply.ts),
- * without `ReleaseAddress`, which a deployment grants only when it asks for it
- * ({@link EC2_RELEASE_ACTIONS}). Only the remediation role (standalone) and the member role (hub
- * mode) hold them.
+ * The mutating EC2 calls `apply` makes in the deployed functions (each action's `apply` in
+ * shared/src/remediation/actions/), without `ReleaseAddress`, which a deployment grants only when
+ * it asks for it ({@link EC2_RELEASE_ACTIONS}). Only the remediation role (standalone) and the
+ * member role (hub mode) hold them.
  */
 export const EC2_REMEDIATION_ACTIONS = [
   'ec2:CreateVpcEndpoint',
@@ -69,8 +70,9 @@ export const EC2_REMEDIATION_ACTIONS = [
 export const EC2_RELEASE_ACTIONS = ['ec2:ReleaseAddress'] as const;
 
 /**
- * The calls only `rollback` makes (shared/src/remediation/rollback.ts). No deployed role holds them:
- * rollback runs from the CLI with the operator's own credentials, after showing every write.
+ * The calls only `rollback` makes (the inverse step kinds in shared/src/remediation/actions/). No
+ * deployed role holds them: rollback runs from the CLI with the operator's own credentials, after
+ * showing every write.
  */
 export const EC2_ROLLBACK_ONLY_ACTIONS = [
   'ec2:CreateRoute',

@@ -18,12 +18,7 @@ export {
   VpcGuardError,
 } from './errors';
 export type { InputProblem } from './errors';
-export {
-  NetworkSnapshotSchema,
-  RELEASED_FROM_TAG,
-  RELEASED_FROM_VPC_TAG,
-  SNAPSHOT_SCHEMA_VERSION,
-} from './snapshot/schema';
+export { NetworkSnapshotSchema, SNAPSHOT_SCHEMA_VERSION } from './snapshot/schema';
 export type {
   NetworkSnapshot,
   NetworkSnapshotInput,
@@ -61,18 +56,74 @@ export type { RegionSelection } from './aws/target-selection';
 export { assumeRoleCredentials, getCallerIdentity } from './aws/targets';
 export type { AssumeRoleOptions, AwsTarget, CallerIdentity } from './aws/targets';
 export { createOrganizationsClient, listOrganizationAccounts } from './aws/organizations';
+export {
+  ACCOUNT_ID_PATTERN,
+  ARN_PATTERN,
+  ASSUMED_ROLE_ARN_PATTERN,
+  AccountIdSchema,
+  ArnSchema,
+  AssumedRoleArnSchema,
+  CONFIG_RULE_ARN_PATTERN,
+  ConfigRuleArnSchema,
+  ConfigRuleNameSchema,
+  EC2_ID_PATTERNS,
+  EC2_ID_PREFIXES,
+  EXTERNAL_ID_PATTERN,
+  EgressOnlyInternetGatewayIdSchema,
+  ElasticIpAllocationIdSchema,
+  EventBusNameOrArnSchema,
+  ExternalIdSchema,
+  IAM_ROLE_ARN_PATTERN,
+  IamRoleArnSchema,
+  IamRoleNameSchema,
+  InternetGatewayIdSchema,
+  KmsAliasNameSchema,
+  KmsKeyArnSchema,
+  KmsKeyIdSchema,
+  KmsKeyReferenceSchema,
+  NatGatewayIdSchema,
+  ORGANIZATIONAL_UNIT_ID_PATTERN,
+  ORGANIZATION_ID_PATTERN,
+  OrganizationIdSchema,
+  OrganizationalUnitIdSchema,
+  PARTITIONS,
+  PartitionSchema,
+  REGION_PATTERN,
+  ROLE_ARN_WILDCARD_PATTERN,
+  RegionSchema,
+  RouteTableIdSchema,
+  S3_BUCKET_NAME_PATTERN,
+  S3BucketNameSchema,
+  SSM_PARAMETER_NAME_PATTERN,
+  SecretArnSchema,
+  SecurityGroupIdSchema,
+  SnsTopicArnSchema,
+  SsmParameterNameSchema,
+  SubnetIdSchema,
+  VpcEndpointIdSchema,
+  VpcIdSchema,
+  ec2IdSchema,
+  isPartition,
+  parseArn,
+  partitionOf,
+  roleArnOfAssumedRole,
+} from './aws/shapes';
+export type { ArnParts, Ec2ResourceIdKind, Partition } from './aws/shapes';
 export { AccountMismatchError, collectNetworkSnapshot, collectPages } from './snapshot/collect';
 export { addDnsAttributes, collectEstate, mapWithConcurrency } from './snapshot/collect-estate';
 export type { EstateAccount } from './snapshot/collect-estate';
 export type { PlannedAction, RemediationPlan, VpcPlan } from './remediation/plan-model';
+export { planRemediation, policyDigest } from './remediation/plan';
+export { endpointClientToken } from './remediation/actions/create-endpoint';
 export {
-  endpointClientToken,
   MANAGED_TAG,
-  planRemediation,
-  policyDigest,
+  NAME_TAG,
   PROTECTED_TAG,
-} from './remediation/plan';
+  RELEASED_FROM_TAG,
+  RELEASED_FROM_VPC_TAG,
+} from './remediation/tags';
 export { parseRemediationPlan } from './remediation/plan-file';
+export { blockPlan } from './remediation/block-plan';
 export { applyRemediation } from './remediation/apply';
 export { summarizeOutcomes } from './remediation/record';
 export type {
@@ -95,7 +146,8 @@ export type {
   PendingAlert,
   StoredFinding,
 } from './findings/state';
-export { FINDINGS_TABLE_SCHEMA, FindingsStore } from './findings/store';
+export { FindingsStore } from './findings/store';
+export { FINDINGS_TABLE_SCHEMA } from './findings/table-item';
 export type { MalformedFindingItem } from './findings/store';
 export {
   asffFindingId,
@@ -113,7 +165,6 @@ export {
   VPC_RESOURCE_TYPE,
 } from './notify/config-evaluations';
 export type { PutConfigEvaluationsResult } from './notify/config-evaluations';
-export { partitionOf } from './notify/ec2-arns';
 export {
   buildFindingChanges,
   FindingChangeMessageSchema,

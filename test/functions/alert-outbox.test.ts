@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createApiEventHandler } from '../../functions/api-event/create-handler';
 import type { ApiEventResult } from '../../functions/api-event/event';
 import { metrics } from '../../functions/runtime/observability';
-import { PipelineError, type TargetReport } from '../../functions/runtime/pipeline';
+import { PipelineError, type TargetReport } from '../../functions/runtime/pipeline-report';
 import {
   ACCOUNT,
   REGION,

@@ -9,7 +9,7 @@ import type { Context } from 'aws-lambda';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiEventHandler } from '../../functions/api-event/create-handler';
 import type { ApiEventResult } from '../../functions/api-event/event';
-import { PipelineError } from '../../functions/runtime/pipeline';
+import { PipelineError } from '../../functions/runtime/pipeline-report';
 import {
   ACCOUNT,
   KILL_SWITCH_PARAMETER,

@@ -11,7 +11,7 @@ import { InputValidationError, type NetworkSnapshotInput } from '@vpc-guard/shar
 import { afterEach, describe, expect, it } from 'vitest';
 import { createConfigRuleHandler } from '../../functions/config-rule/create-handler';
 import type { ConfigRuleResult } from '../../functions/config-rule/rule';
-import { PipelineError } from '../../functions/runtime/pipeline';
+import { PipelineError } from '../../functions/runtime/pipeline-report';
 import {
   ACCOUNT,
   REGION,

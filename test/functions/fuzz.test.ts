@@ -8,7 +8,7 @@ import { vpcReferences } from '../../functions/api-event/resolve';
 import { ApiEventSchema } from '../../functions/api-event/schema';
 import { createConfigRuleHandler } from '../../functions/config-rule/create-handler';
 import { ConfigRuleEventSchema } from '../../functions/config-rule/schema';
-import { PipelineError } from '../../functions/runtime/pipeline';
+import { PipelineError } from '../../functions/runtime/pipeline-report';
 import { SlackWebhook } from '../../functions/runtime/slack-webhook';
 import { createSlackNotifierHandler } from '../../functions/slack-notifier/create-handler';
 import { SlackNotifierEventSchema } from '../../functions/slack-notifier/schema';

@@ -5,7 +5,7 @@ import type { AssumeRoleOptions } from '@vpc-guard/shared';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { metrics } from '../../functions/runtime/observability';
-import { PipelineError } from '../../functions/runtime/pipeline';
+import { PipelineError } from '../../functions/runtime/pipeline-report';
 import { createSweepHandler } from '../../functions/sweep/create-handler';
 import type { SweepResult } from '../../functions/sweep/sweep';
 import {

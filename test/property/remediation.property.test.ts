@@ -10,7 +10,8 @@ import {
   type GuardPolicyInput,
 } from '../../shared/src/policy/schema';
 import { planRemediation } from '../../shared/src/remediation/plan';
-import type { ActionParams, RemediationPlan } from '../../shared/src/remediation/plan-model';
+import type { ActionParams } from '../../shared/src/remediation/actions/registry';
+import type { RemediationPlan } from '../../shared/src/remediation/plan-model';
 import {
   NetworkSnapshotSchema,
   type NetworkSnapshot,

@@ -12,7 +12,7 @@ import {
   planRollback,
   type RollbackDependencies,
 } from '../../shared/src/remediation/rollback';
-import { RELEASED_FROM_TAG, RELEASED_FROM_VPC_TAG } from '../../shared/src/snapshot/schema';
+import { RELEASED_FROM_TAG, RELEASED_FROM_VPC_TAG } from '../../shared/src/remediation/tags';
 import { SCENARIO_IDENTITY, Scenario, type RemediationRun } from './harness';
 
 /**

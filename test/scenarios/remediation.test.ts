@@ -5,7 +5,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { REMEDIATION_ACTIONS, type GuardPolicy } from '../../shared/src/policy/schema';
-import { MANAGED_SECURITY_GROUP_NAME, MANAGED_TAG } from '../../shared/src/remediation/plan';
+import { MANAGED_SECURITY_GROUP_NAME, MANAGED_TAG } from '../../shared/src/remediation/tags';
 import type { ActionRecord } from '../../shared/src/remediation/record';
 import { RULE_IDS, type Compliance, type RuleId } from '../../shared/src/rules/types';
 import type { NetworkSnapshot } from '../../shared/src/snapshot/schema';

@@ -10,11 +10,10 @@ import { parseGuardPolicy } from '../../shared/src/policy/load';
 import type { GuardPolicy } from '../../shared/src/policy/schema';
 import { applyRemediation } from '../../shared/src/remediation/apply';
 import { planRemediation } from '../../shared/src/remediation/plan';
-import type { RemediationRecord } from '../../shared/src/remediation/record';
+import { isAwsDefaultEndpointPolicy } from '../../shared/src/remediation/actions/replace-endpoint-policy';
+import { loadRemediationRecord, type RemediationRecord } from '../../shared/src/remediation/record';
 import {
   applyRollback,
-  isAwsDefaultEndpointPolicy,
-  loadRemediationRecord,
   planRollback,
   type RollbackDependencies,
 } from '../../shared/src/remediation/rollback';

@@ -12,14 +12,10 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../functions/cli/main';
 import { saveRemediationPlan } from '../../shared/src/remediation/plan-file';
-import type { RemediationRecord } from '../../shared/src/remediation/record';
+import { loadRemediationRecord, type RemediationRecord } from '../../shared/src/remediation/record';
 import { RecordIntegrityError } from '../../shared/src/remediation/record-integrity';
 import { RecordFile } from '../../shared/src/remediation/record-journal';
-import {
-  applyRollback,
-  loadRemediationRecord,
-  planRollback,
-} from '../../shared/src/remediation/rollback';
+import { applyRollback, planRollback } from '../../shared/src/remediation/rollback';
 import { saveNetworkSnapshots } from '../../shared/src/snapshot/file';
 import type { NetworkSnapshot } from '../../shared/src/snapshot/schema';
 import { recordingContext } from '../cli/support';

@@ -15,11 +15,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CliDependencies } from '../../functions/cli/dependencies';
 import { main } from '../../functions/cli/main';
 import type { GuardPolicy } from '../../shared/src/policy/schema';
-import type {
-  ActionParams,
-  PlannedAction,
-  RemediationPlan,
-} from '../../shared/src/remediation/plan-model';
+import type { ActionParams } from '../../shared/src/remediation/actions/registry';
+import type { PlannedAction, RemediationPlan } from '../../shared/src/remediation/plan-model';
 import { REPO_ROOT, recordingContext } from '../cli/support';
 import { Scenario, vpcIdNamed, type PlannedScan } from '../scenarios/harness';
 import { SimulatedAccount } from '../support/simulated-ec2';

@@ -1,7 +1,8 @@
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
 import { describe, expect, it } from 'vitest';
 import type { GuardPolicy } from '../../shared/src/policy/schema';
-import type { ActionParams, RemediationPlan } from '../../shared/src/remediation/plan-model';
+import type { ActionParams } from '../../shared/src/remediation/actions/registry';
+import type { RemediationPlan } from '../../shared/src/remediation/plan-model';
 import { Scenario, vpcIdNamed } from '../scenarios/harness';
 
 /**

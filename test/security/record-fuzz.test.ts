@@ -2,17 +2,16 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENDPOINT_MUTATION_BUCKET, RateLimiterRegistry } from '../../shared/src/aws/rate-limiter';
 import { VpcGuardError } from '../../shared/src/errors';
-import type { RemediationRecord } from '../../shared/src/remediation/record';
+import {
+  parseRemediationRecord,
+  type RemediationRecord,
+} from '../../shared/src/remediation/record';
 import {
   canonicalJson,
   signRecord,
   verifyRecordIntegrity,
 } from '../../shared/src/remediation/record-integrity';
-import {
-  applyRollback,
-  parseRemediationRecord,
-  planRollback,
-} from '../../shared/src/remediation/rollback';
+import { applyRollback, planRollback } from '../../shared/src/remediation/rollback';
 import type { NetworkSnapshot } from '../../shared/src/snapshot/schema';
 import { TEST_RECORD_SIGNER, TEST_RECORD_TRUST } from '../support/record-key';
 import { SimulatedAccount } from '../support/simulated-ec2';

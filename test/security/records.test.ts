@@ -13,12 +13,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CliDependencies } from '../../functions/cli/dependencies';
 import { main } from '../../functions/cli/main';
 import type { NetworkSnapshotInput } from '../../shared/src/snapshot/schema';
+import { parseRemediationRecord } from '../../shared/src/remediation/record';
 import { LocalRecordSigner, signRecord } from '../../shared/src/remediation/record-integrity';
-import {
-  applyRollback,
-  parseRemediationRecord,
-  planRollback,
-} from '../../shared/src/remediation/rollback';
+import { applyRollback, planRollback } from '../../shared/src/remediation/rollback';
 import { recordingContext, REPO_ROOT } from '../cli/support';
 import { TEST_RECORD_KEY, TEST_RECORD_SIGNER } from '../support/record-key';
 import { SimulatedAccount } from '../support/simulated-ec2';

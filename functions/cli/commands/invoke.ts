@@ -1,11 +1,12 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { REGION_PATTERN, parseArn } from '@vpc-guard/shared/aws/shapes';
 import { InputValidationError } from '@vpc-guard/shared/errors';
 import { guardPolicyAsJson } from '@vpc-guard/shared/policy/load';
 import type { FunctionName } from '../../runtime/function-names';
 import { createLocalContext } from '../../runtime/local-context';
-import { PipelineError } from '../../runtime/pipeline';
+import { PipelineError } from '../../runtime/pipeline-report';
 import { CliInputError, EXIT_CODES, type CliContext, type ExitCode } from '../context';
 
 /**
@@ -43,23 +44,23 @@ const HANDLER_MODULES: Readonly<Record<FunctionName, () => Promise<unknown>>> = 
   'slack-notifier': () => import('../../slack-notifier/handler'),
 };
 
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
-
 /** The region an event belongs to: EventBridge's `region`, the Config rule ARN's, the SNS topic's. */
 export function regionOfEvent(event: unknown): string | undefined {
   if (event === null || typeof event !== 'object') return undefined;
   const record = event as Record<string, unknown>;
   const candidates = [
     record['region'],
-    typeof record['configRuleArn'] === 'string' ? record['configRuleArn'].split(':')[3] : undefined,
+    typeof record['configRuleArn'] === 'string'
+      ? parseArn(record['configRuleArn'])?.region
+      : undefined,
   ];
   const records = record['Records'];
   if (Array.isArray(records)) {
     const sns = (records[0] as { Sns?: { TopicArn?: unknown } } | undefined)?.Sns;
-    if (typeof sns?.TopicArn === 'string') candidates.push(sns.TopicArn.split(':')[3]);
+    if (typeof sns?.TopicArn === 'string') candidates.push(parseArn(sns.TopicArn)?.region);
   }
   return candidates.find(
-    (value): value is string => typeof value === 'string' && REGION.test(value),
+    (value): value is string => typeof value === 'string' && REGION_PATTERN.test(value),
   );
 }
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { recordNeedsAttention } from '@vpc-guard/shared/remediation/record';
+import { loadRemediationRecord, recordNeedsAttention } from '@vpc-guard/shared/remediation/record';
 import {
   RecordSigningError,
   type RecordSigner,
@@ -9,7 +9,6 @@ import { RecordFile } from '@vpc-guard/shared/remediation/record-journal';
 import {
   RollbackRefusedError,
   applyRollback,
-  loadRemediationRecord,
   planRollback,
   type RollbackPlan,
 } from '@vpc-guard/shared/remediation/rollback';

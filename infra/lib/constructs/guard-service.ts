@@ -79,7 +79,7 @@ export class GuardService extends Construct {
   readonly sweep: GuardFunction;
   /** Absent when no Slack secret is configured. */
   readonly slackNotifier: GuardFunction | undefined;
-  /** The findings table (FINDINGS_TABLE_SCHEMA of shared/src/findings/store.ts). */
+  /** The findings table (FINDINGS_TABLE_SCHEMA of shared/src/findings/table-item.ts). */
   readonly table: Table;
   /** Finding changes, KMS-encrypted, TLS only. */
   readonly topic: Topic;

@@ -1,3 +1,5 @@
+import { REGION_PATTERN } from './shapes';
+
 /**
  * The regions AWS offers, per partition, so a typo (`us-east-9`) is refused before any call instead of
  * failing late in the SDK. Taken from the AWS SDK for JavaScript's partition data (the `regions` of
@@ -62,9 +64,6 @@ export const KNOWN_REGIONS_BY_PARTITION: ReadonlyMap<string, readonly string[]> 
 ]);
 
 const KNOWN_REGIONS: ReadonlySet<string> = new Set([...KNOWN_REGIONS_BY_PARTITION.values()].flat());
-
-/** The shape of a region name: `us-east-1`, `us-gov-west-1`, `ap-southeast-7`. */
-export const REGION_PATTERN = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 /**
  * True when `region` is one AWS offers: on the list above, or named in `extra` (the regions of

@@ -1,12 +1,10 @@
 import { InputValidationError } from '../errors';
+import { ACCOUNT_ID_PATTERN, REGION_PATTERN } from './shapes';
 
 /*
  * What a live run selects, as the user gives it: accounts, regions, how many accounts at once. Pure
  * parsing, no AWS client: command-line and environment parsers load it without the SDK.
  */
-
-const ACCOUNT_ID = /^\d{12}$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 /** Default number of accounts collected at once: each runs all its regions, ~9 calls per region. */
 export const DEFAULT_ACCOUNT_CONCURRENCY = 4;
@@ -17,7 +15,7 @@ export function parseAccountList(value: string, source = '--accounts'): string[]
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
-  const bad = ids.filter((id) => !ACCOUNT_ID.test(id));
+  const bad = ids.filter((id) => !ACCOUNT_ID_PATTERN.test(id));
   if (ids.length === 0 || bad.length > 0) {
     throw new InputValidationError(source, [
       {
@@ -40,7 +38,7 @@ export function parseRegionSelection(value: string, source = '--regions'): Regio
     .split(',')
     .map((item) => item.trim())
     .filter((item) => item !== '');
-  const bad = regions.filter((region) => !REGION.test(region));
+  const bad = regions.filter((region) => !REGION_PATTERN.test(region));
   if (regions.length === 0 || bad.length > 0) {
     throw new InputValidationError(source, [
       {

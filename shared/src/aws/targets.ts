@@ -3,6 +3,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import { InputValidationError, VpcGuardError } from '../errors';
+import { EXTERNAL_ID_PATTERN, IAM_ROLE_ARN_PATTERN } from './shapes';
 
 /**
  * Where a live run looks: which accounts, which regions, and as whom. Small functions over injected
@@ -27,10 +28,6 @@ export const ROLE_SESSION_NAME = 'vpc-guard';
 
 /** The placeholder of `--role-arn` templates, e.g. `arn:aws:iam::{accountId}:role/VpcGuardMember`. */
 export const ACCOUNT_ID_PLACEHOLDER = '{accountId}';
-
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):role\/[\w+=,.@/-]{1,512}$/;
-// STS: 2-1224 characters of [\w+=,.@:/-].
-const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
 
 /** Attempts of the STS and Organizations clients: few calls, but they must survive a throttle. */
 export const CONTROL_PLANE_ATTEMPTS = 5;
@@ -70,7 +67,7 @@ export async function listEnabledRegions(ec2: EC2Client): Promise<string[]> {
  */
 export function memberRoleArn(template: string, accountId: string): string {
   const arn = template.split(ACCOUNT_ID_PLACEHOLDER).join(accountId);
-  const match = ROLE_ARN.exec(arn);
+  const match = IAM_ROLE_ARN_PATTERN.exec(arn);
   if (!match) {
     throw new InputValidationError('--role-arn', [
       {
@@ -129,7 +126,7 @@ function shareCredentials(provider: AwsCredentialIdentityProvider): AwsCredentia
  * `vpc-guard`, the external id when given), resolved lazily and shared by every client of the account.
  */
 export function assumeRoleCredentials(options: AssumeRoleOptions): AwsCredentialIdentityProvider {
-  if (options.externalId !== undefined && !EXTERNAL_ID.test(options.externalId)) {
+  if (options.externalId !== undefined && !EXTERNAL_ID_PATTERN.test(options.externalId)) {
     throw new InputValidationError('--external-id', [
       { path: '', message: 'expected 2 to 1224 characters of letters, digits and +=,.@:/-_' },
     ]);

@@ -1,3 +1,5 @@
+import { PARTITION_SOURCE, REGION_SOURCE, partitionOf } from '../aws/shapes';
+
 /**
  * AWS-owned resources that workloads reach through VPC endpoints without being part of the
  * organization: Amazon Linux package repositories, the ECR image-layer bucket, Amazon AMIs. Sources:
@@ -62,8 +64,7 @@ const AWS_OWNED_PREFIXES: readonly {
   { prefix: '{P}:imagebuilder:{R}:aws:image/', reads: ['imagebuilder:GetImage'] },
 ];
 
-const REGION_CODE = String.raw`[a-z]{2}(?:-[a-z]+)+-\d`;
-const ANY_PARTITION = String.raw`arn:aws(?:-cn|-us-gov)?`;
+const ANY_PARTITION = `arn:${PARTITION_SOURCE}`;
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -107,11 +108,11 @@ const ANY_REGION_PATTERN = new RegExp(
   `^(?:${[
     ...AWS_OWNED_BUCKETS.map(
       (bucket) =>
-        `${ANY_PARTITION}:s3:::${escapeRegExp(bucket).replaceAll('\\{R\\}', REGION_CODE)}(?:/.*)?`,
+        `${ANY_PARTITION}:s3:::${escapeRegExp(bucket).replaceAll('\\{R\\}', REGION_SOURCE)}(?:/.*)?`,
     ),
     ...AWS_OWNED_PREFIXES.map(
       ({ prefix }) =>
-        `${escapeRegExp(prefix).replaceAll('\\{P\\}', ANY_PARTITION).replaceAll('\\{R\\}', `(?:${REGION_CODE})?`)}.+`,
+        `${escapeRegExp(prefix).replaceAll('\\{P\\}', ANY_PARTITION).replaceAll('\\{R\\}', `(?:${REGION_SOURCE})?`)}.+`,
     ),
   ].join('|')})$`,
   's',
@@ -152,13 +153,6 @@ export function matchAwsOwnedResource(resource: string, region: string): AwsOwne
  */
 export function isAwsOwnedResource(resource: string, region: string): boolean {
   return matchAwsOwnedResource(resource, region)?.here === true;
-}
-
-/** The partition of a region: `aws-cn` for China, `aws-us-gov` for GovCloud, else `aws`. */
-export function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
 }
 
 /**

@@ -4,6 +4,7 @@
  * actions. Trust is judged against the policy's organization: an org id of another organization, a
  * wildcard or an account-less ARN is not a scope, and the reason says which value was found.
  */
+import { ACCOUNT_ID_PATTERN, ORGANIZATION_ID_PATTERN, isPartition, parseArn } from '../aws/shapes';
 import { matchAwsOwnedResource } from './aws-owned';
 import type { ParsedCondition, ParsedList, ParsedPrincipal } from './parse';
 import type { ScopeEvidence } from './verdicts';
@@ -68,11 +69,29 @@ export const NEGATED_OPERATORS: ReadonlySet<string> = new Set([
 ]);
 
 const WILDCARD = /[*?]/;
-const ACCOUNT_ID = /^\d{12}$/;
-const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
-const ACCOUNT_BOUND_PRINCIPAL_ARN = /^arn:aws(?:-cn|-us-gov)?:(?:iam|sts)::(\d{12}):\S+$/;
-const ACCOUNT_BOUND_PROVIDER_ARN =
-  /^arn:aws(?:-cn|-us-gov)?:iam::(\d{12}):(?:saml-provider|oidc-provider)\/\S+$/;
+const ANY_RESOURCE = /^\S+$/;
+const IDENTITY_PROVIDER = /^(?:saml-provider|oidc-provider)\/\S+$/;
+
+/**
+ * The account an IAM or STS ARN is bound to (`arn:aws:iam::111111111111:role/x`): a known partition,
+ * no region, a 12-digit account, a resource of the given shape. Undefined for anything else, a
+ * wildcard in the partition or the account included.
+ */
+function boundAccount(
+  value: string,
+  services: readonly string[],
+  resource: RegExp = ANY_RESOURCE,
+): string | undefined {
+  const arn = parseArn(value);
+  return arn !== undefined &&
+    isPartition(arn.partition) &&
+    services.includes(arn.service) &&
+    arn.region === '' &&
+    ACCOUNT_ID_PATTERN.test(arn.account) &&
+    resource.test(arn.resource)
+    ? arn.account
+    : undefined;
+}
 
 /** The trusted key spelled (in any case) `key`, if it is one. */
 export function trustedKey(key: string): TrustedKey | undefined {
@@ -94,7 +113,7 @@ function checkValue(
   switch (key.kind) {
     case 'org-id': {
       if (text === organizationId) return { ok: true, accounts: [] };
-      if (ORGANIZATION_ID.test(value)) {
+      if (ORGANIZATION_ID_PATTERN.test(value)) {
         return {
           ok: false,
           problem: `${name} admits ${value}, another organization than ${organizationId}`,
@@ -111,7 +130,7 @@ function checkValue(
       // A path is `o-xxx/r-xxx/ou-xxx/...`: only paths rooted at this organization keep outsiders out.
       if (text.startsWith(`${organizationId}/`)) return { ok: true, accounts: [] };
       const root = value.split('/')[0] ?? '';
-      if (ORGANIZATION_ID.test(root)) {
+      if (ORGANIZATION_ID_PATTERN.test(root)) {
         return {
           ok: false,
           problem: `${name} admits ${root}, another organization than ${organizationId}`,
@@ -123,18 +142,18 @@ function checkValue(
       };
     }
     case 'account':
-      return ACCOUNT_ID.test(value)
+      return ACCOUNT_ID_PATTERN.test(value)
         ? { ok: true, accounts: [value] }
         : { ok: false, problem: `${name} "${value}" is not a 12-digit account id` };
     case 'principal-arn': {
-      const match = ACCOUNT_BOUND_PRINCIPAL_ARN.exec(value);
-      return match?.[1] !== undefined
-        ? { ok: true, accounts: [match[1]] }
+      const account = boundAccount(value, ['iam', 'sts']);
+      return account !== undefined
+        ? { ok: true, accounts: [account] }
         : { ok: false, problem: `${name} "${value}" is not bound to an account` };
     }
     case 'owner':
       if (text === 'amazon') return { ok: true, accounts: [] };
-      return ACCOUNT_ID.test(value)
+      return ACCOUNT_ID_PATTERN.test(value)
         ? { ok: true, accounts: [value] }
         : { ok: false, problem: `${name} "${value}" is neither "amazon" nor an account id` };
   }
@@ -331,9 +350,10 @@ export function scopeFromPrincipal(principal: ParsedPrincipal): PrincipalElement
   for (const entry of principal.entries) {
     for (const value of entry.values) {
       if (entry.type === 'AWS') {
-        const match = ACCOUNT_BOUND_PRINCIPAL_ARN.exec(value);
-        if (ACCOUNT_ID.test(value)) accounts.push(value);
-        else if (match?.[1] !== undefined) accounts.push(match[1]);
+        const account = ACCOUNT_ID_PATTERN.test(value)
+          ? value
+          : boundAccount(value, ['iam', 'sts']);
+        if (account !== undefined) accounts.push(account);
         else {
           return {
             kind: 'open',
@@ -343,8 +363,8 @@ export function scopeFromPrincipal(principal: ParsedPrincipal): PrincipalElement
           };
         }
       } else if (entry.type === 'Federated') {
-        const match = ACCOUNT_BOUND_PROVIDER_ARN.exec(value);
-        if (match?.[1] === undefined) {
+        const account = boundAccount(value, ['iam'], IDENTITY_PROVIDER);
+        if (account === undefined) {
           return {
             kind: 'open',
             evidence: null,
@@ -352,7 +372,7 @@ export function scopeFromPrincipal(principal: ParsedPrincipal): PrincipalElement
             text,
           };
         }
-        accounts.push(match[1]);
+        accounts.push(account);
       }
       // Service principals are AWS's own; a CanonicalUser id names one account.
     }
@@ -417,15 +437,14 @@ function classifyResource(value: string, region: string): ResourceKind {
       problem: `"${value}" is AWS-owned but not of this endpoint's region (${region}): outside the organization`,
     };
   }
-  const parts = value.split(':');
-  if (parts.length < 6 || parts[0] !== 'arn') {
+  const arn = parseArn(value);
+  if (arn === undefined) {
     return WILDCARD.test(value) ? { kind: 'wildcard' } : { kind: 'named' };
   }
-  const [, partition = '', service = '', , account = ''] = parts;
-  const rest = parts.slice(5).join(':');
+  const { partition, service, account, resource: rest } = arn;
   if (WILDCARD.test(partition) || WILDCARD.test(service)) return { kind: 'wildcard' };
   if (account !== '') {
-    if (ACCOUNT_ID.test(account)) return { kind: 'named', account };
+    if (ACCOUNT_ID_PATTERN.test(account)) return { kind: 'named', account };
     return account === 'aws'
       ? {
           kind: 'outside',

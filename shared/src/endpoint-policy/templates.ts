@@ -3,6 +3,7 @@
  * aws-samples/data-perimeter-policy-examples `vpc_endpoint_policies/`: org identities to org
  * resources, AWS service principals, and the AWS-owned resources a workload needs by name.
  */
+import { ORGANIZATION_ID_PATTERN, REGION_PATTERN } from '../aws/shapes';
 import { VpcGuardError } from '../errors';
 import type { EndpointPolicyTemplate } from '../policy/schema';
 import { amazonImageArn, awsOwnedS3ObjectArns, eksAddonRepositoryArn } from './aws-owned';
@@ -35,8 +36,6 @@ interface PolicyStatement {
   readonly Condition?: Readonly<Record<string, Readonly<Record<string, string>>>>;
 }
 
-const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d$/;
 const SERVICE = /^[a-z0-9][a-z0-9-]*(\.[a-z0-9-]+)*$/;
 
 function validate(template: string, options: EndpointPolicyTemplateOptions): void {
@@ -44,13 +43,13 @@ function validate(template: string, options: EndpointPolicyTemplateOptions): voi
   if (template !== 'data-perimeter' && template !== 'principal-org-only') {
     problems.push(`template: expected "data-perimeter" or "principal-org-only", got "${template}"`);
   }
-  if (!ORGANIZATION_ID.test(options.organizationId)) {
+  if (!ORGANIZATION_ID_PATTERN.test(options.organizationId)) {
     problems.push(
-      `organizationId: expected an id such as "o-a1b2c3d4e5", got "${options.organizationId}"`,
+      `organizationId: expected an AWS Organizations id such as "o-a1b2c3d4e5", got "${options.organizationId}"`,
     );
   }
-  if (!REGION.test(options.region)) {
-    problems.push(`region: expected a region code such as "us-east-1", got "${options.region}"`);
+  if (!REGION_PATTERN.test(options.region)) {
+    problems.push(`region: expected an AWS region such as "us-east-1", got "${options.region}"`);
   }
   if (!SERVICE.test(options.service)) {
     problems.push(`service: expected a short service name such as "s3", got "${options.service}"`);

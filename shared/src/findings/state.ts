@@ -14,7 +14,11 @@ export const RESOLVED_RETENTION_DAYS = 30;
 
 export type StoredFindingState = 'open' | 'resolved';
 
-/** The sinks an alert goes to. Each accepts or fails it on its own, so each is owed on its own. */
+/**
+ * The names of the sinks an alert goes to, as the findings table stores them owed: each accepts or
+ * fails it on its own, so each is owed on its own. A stored name not listed here is dropped when
+ * read. Stable once deployed; each has its sink in the functions' sink registry, which checks so.
+ */
 export const ALERT_SINKS = ['sns', 'securityhub'] as const;
 export type AlertSink = (typeof ALERT_SINKS)[number];
 

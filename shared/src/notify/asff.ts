@@ -2,11 +2,13 @@ import { createHash } from 'node:crypto';
 import {
   BatchImportFindingsCommand,
   type AwsSecurityFinding,
+  type Partition as AsffPartition,
   type Resource,
   type SecurityHubClient,
   type SeverityLabel,
 } from '@aws-sdk/client-securityhub';
 import { awsErrorCode, describeAwsError } from '../aws/errors';
+import { partitionOf } from '../aws/shapes';
 import { InputValidationError, type InputProblem } from '../errors';
 import type { Evaluation, Finding } from '../evaluate';
 import type { FindingTransition, FindingTransitions } from '../findings/state';
@@ -14,7 +16,7 @@ import { evidencePhrases } from '../report/phrasing';
 import { ruleById } from '../rules/registry';
 import type { RuleId, Severity } from '../rules/types';
 import { chunk } from './batches';
-import { ec2ResourceArn, ec2ResourceKind, partitionOf } from './ec2-arns';
+import { ec2ResourceArn, ec2ResourceKind } from './ec2-arns';
 
 /**
  * Security Hub: findings in the AWS Security Finding Format (ASFF), imported with
@@ -114,8 +116,24 @@ interface RenderInput {
   readonly resolved: string | null;
 }
 
+/** ASFF's name of a region's partition (it spells the ISO ones its own way); `aws` where it has none. */
+function asffPartition(region: string): AsffPartition {
+  const partition = partitionOf(region);
+  switch (partition) {
+    case 'aws-cn':
+    case 'aws-us-gov':
+      return partition;
+    case 'aws-iso':
+      return 'aws-us-iso';
+    case 'aws-iso-b':
+      return 'aws-us-iso-b';
+    default:
+      return 'aws';
+  }
+}
+
 function resources(input: RenderInput): Resource[] {
-  const partition = partitionOf(input.region);
+  const partition = asffPartition(input.region);
   const vpc: Resource = {
     Type: 'AwsEc2Vpc',
     Id: ec2ResourceArn(input.accountId, input.region, input.vpcId),

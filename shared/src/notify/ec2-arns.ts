@@ -1,14 +1,9 @@
+import { partitionOf } from '../aws/shapes';
+
 /**
  * ARNs of the EC2 resources vpc-guard reports on, for Security Hub resources and EventBridge event
  * resources. EC2 ARNs have the form `arn:<partition>:ec2:<region>:<account>:<type>/<id>`.
  */
-
-/** The partition of a region: `aws-cn` for China, `aws-us-gov` for GovCloud, `aws` elsewhere. */
-export function partitionOf(region: string): 'aws' | 'aws-cn' | 'aws-us-gov' {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
 
 /** An EC2 resource kind: its ARN type and its ASFF resource type (`Other` where ASFF has none). */
 interface Ec2ResourceKind {

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { AccountIdSchema, OrganizationIdSchema, REGION_PATTERN } from '../aws/shapes';
 
 /**
  * GuardPolicy: the user's contract. Which profile each VPC follows, what each profile requires, and
@@ -30,7 +31,6 @@ const SHORT_SERVICE_NAME =
   'a short service name such as "kms", "ecr.api" or "s3" (the part after "com.amazonaws.<region>.")';
 /** Segments a short service name never has: they belong to the full name or to a DNS name. */
 const FULL_NAME_SEGMENTS = new Set(['com', 'amazonaws', 'aws']);
-const REGION_SEGMENT = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 const ServiceSchema = z
   .string()
@@ -40,7 +40,7 @@ const ServiceSchema = z
     (service) =>
       service
         .split('.')
-        .every((segment) => !FULL_NAME_SEGMENTS.has(segment) && !REGION_SEGMENT.test(segment)),
+        .every((segment) => !FULL_NAME_SEGMENTS.has(segment) && !REGION_PATTERN.test(segment)),
     {
       // vpc-guard adds the prefix itself: "kms.amazonaws.com" would ask for an endpoint to
       // "com.amazonaws.<region>.kms.amazonaws.com", which no service offers.
@@ -111,21 +111,14 @@ export const GuardPolicySchema = z
   .strictObject({
     version: z.literal(GUARD_POLICY_VERSION),
     organization: z.strictObject({
-      id: z
-        .string()
-        .regex(/^o-[a-z0-9]{10,32}$/, 'expected an AWS Organizations id such as "o-a1b2c3d4e5"'),
+      id: OrganizationIdSchema,
     }),
     profiles: z.record(ProfileNameSchema, ProfileSchema),
     assign: z.strictObject({
       /** A VPC tag whose value names the VPC's profile; it wins over the account map. */
       tag: TagKeySchema.default('vpc-guard:profile'),
       /** Account id to profile name. */
-      accounts: z
-        .record(
-          z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id'),
-          ProfileNameSchema,
-        )
-        .default({}),
+      accounts: z.record(AccountIdSchema, ProfileNameSchema).default({}),
       /** The profile of a VPC that neither its tag nor its account names. */
       default: ProfileNameSchema,
     }),

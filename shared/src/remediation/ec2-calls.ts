@@ -1,17 +1,26 @@
 import {
   DescribeAddressesCommand,
+  DescribeNatGatewaysCommand,
+  DescribeRouteTablesCommand,
+  DescribeSecurityGroupsCommand,
+  DescribeSubnetsCommand,
   ModifyVpcEndpointCommand,
   type Address,
   type EC2Client,
   type ModifyVpcEndpointCommandInput,
+  type NatGateway,
+  type RouteTable as Ec2RouteTable,
+  type SecurityGroup as Ec2SecurityGroup,
+  type Subnet as Ec2Subnet,
 } from '@aws-sdk/client-ec2';
 import { awsErrorCode, describeAwsError } from '../aws/errors';
 import type { CallRecord } from './record';
 
 /**
- * The pieces of talking to EC2 that the two writers (`applyRemediation` and `applyRollback`) share:
- * a call that is recorded for the audit trail whatever its result, and the comparisons their
- * describe-compare-act steps make. Internal to the remediation module.
+ * The pieces of talking to EC2 that every action shares, applying and rolling back: a call that is
+ * recorded for the audit trail whatever its result (and sent with DryRun in a dry run), the describes
+ * of one resource by id, and the comparisons describe-compare-act makes. Internal to the remediation
+ * module; the engine runs the actions that use them.
  */
 
 /** What a recorded call needs: the client, whether the run is a dry run, the clock and the log. */
@@ -104,6 +113,69 @@ export async function describeAllocation(
     new DescribeAddressesCommand({ Filters: [{ Name: 'allocation-id', Values: [allocationId] }] }),
   );
   return output?.Addresses?.find((a) => a.AllocationId === allocationId);
+}
+
+/** The security group as EC2 describes it now; undefined once deleted (a filter, so no NotFound). */
+export async function describeGroup(
+  scope: CallScope,
+  groupId: string,
+): Promise<Ec2SecurityGroup | undefined> {
+  const output = await look<{ SecurityGroups?: Ec2SecurityGroup[] }>(
+    scope,
+    'DescribeSecurityGroups',
+    new DescribeSecurityGroupsCommand({ Filters: [{ Name: 'group-id', Values: [groupId] }] }),
+  );
+  return output?.SecurityGroups?.find((g) => g.GroupId === groupId);
+}
+
+/** The subnet as EC2 describes it now; undefined once deleted. */
+export async function describeSubnet(
+  scope: CallScope,
+  subnetId: string,
+): Promise<Ec2Subnet | undefined> {
+  const output = await look<{ Subnets?: Ec2Subnet[] }>(
+    scope,
+    'DescribeSubnets',
+    new DescribeSubnetsCommand({ Filters: [{ Name: 'subnet-id', Values: [subnetId] }] }),
+  );
+  return output?.Subnets?.find((s) => s.SubnetId === subnetId);
+}
+
+/** The route table as EC2 describes it now; undefined once deleted. */
+export async function describeRouteTable(
+  scope: CallScope,
+  routeTableId: string,
+): Promise<Ec2RouteTable | undefined> {
+  const output = await look<{ RouteTables?: Ec2RouteTable[] }>(
+    scope,
+    'DescribeRouteTables',
+    new DescribeRouteTablesCommand({
+      Filters: [{ Name: 'route-table-id', Values: [routeTableId] }],
+    }),
+  );
+  return output?.RouteTables?.find((t) => t.RouteTableId === routeTableId);
+}
+
+/** The NAT gateways EC2 lists for these filters. */
+export async function describeNats(
+  scope: CallScope,
+  filters: { Name: string; Values: string[] }[],
+): Promise<NatGateway[]> {
+  const output = await look<{ NatGateways?: NatGateway[] }>(
+    scope,
+    'DescribeNatGateways',
+    new DescribeNatGatewaysCommand({ Filter: filters }),
+  );
+  return output?.NatGateways ?? [];
+}
+
+/** The NAT gateway as EC2 describes it now; undefined once it dropped out of the listing. */
+export async function describeNat(
+  scope: CallScope,
+  natGatewayId: string,
+): Promise<NatGateway | undefined> {
+  const nats = await describeNats(scope, [{ Name: 'nat-gateway-id', Values: [natGatewayId] }]);
+  return nats.find((n) => n.NatGatewayId === natGatewayId);
 }
 
 /** ModifyVpcEndpoint, sent once the endpoint-mutation bucket gives a token; recorded like any call. */

@@ -1,90 +1,23 @@
 import * as z from 'zod';
+import { AccountIdSchema } from '../aws/shapes';
 import { parseOrThrow } from '../errors';
 import { readJsonFile, writeJsonFile } from '../json-file';
 import { REMEDIATION_MODES, RemediationActionSchema } from '../policy/schema';
-import { RouteTargetSchema } from '../snapshot/schema';
+import { ActionParamsSchema } from './actions/registry';
 import { PLAN_SCHEMA_VERSION, type RemediationPlan } from './plan-model';
 
 /**
  * A saved remediation plan (`vpc-guard plan --out FILE`), read back by `vpc-guard apply --plan FILE`.
  * The file is checked field by field before anything acts on it: a plan is an instruction to write to
  * AWS, so a truncated or hand-edited file is refused with the path of what is wrong, never half-read.
+ * Each action's parameters are checked by its own schema (`actions/<name>.ts`, via the registry).
  */
-
-const RouteRefSchema = z.strictObject({
-  routeTableId: z.string().min(1),
-  destination: z.string().min(1),
-  target: RouteTargetSchema,
-});
-
-const ActionParamsSchema = z.discriminatedUnion('action', [
-  z.strictObject({
-    action: z.literal('remove-nat'),
-    natGatewayId: z.string().min(1),
-    subnetId: z.string().min(1),
-    connectivityType: z.enum(['public', 'private']),
-    allocationIds: z.array(z.string()),
-    publicIps: z.array(z.string()),
-    routes: z.array(RouteRefSchema),
-  }),
-  z.strictObject({ action: z.literal('remove-internet-route'), route: RouteRefSchema }),
-  z.strictObject({
-    action: z.literal('create-endpoint'),
-    service: z.string().min(1),
-    serviceName: z.string().min(1),
-    type: z.enum(['Interface', 'Gateway']),
-    subnetIds: z.array(z.string()),
-    routeTableIds: z.array(z.string()),
-    securityGroup: z
-      .union([
-        z.strictObject({ reuse: z.string().min(1) }),
-        z.strictObject({
-          create: z.strictObject({
-            groupName: z.string().min(1),
-            description: z.string(),
-            ingressCidrs: z.array(z.string()),
-          }),
-        }),
-      ])
-      .nullable(),
-    privateDnsEnabled: z.boolean(),
-    policyDocument: z.string(),
-    clientToken: z.string().min(1).max(64),
-    tags: z.record(z.string(), z.string()),
-  }),
-  z.strictObject({
-    action: z.literal('enable-private-dns'),
-    endpointId: z.string().min(1),
-    service: z.string().min(1),
-  }),
-  z.strictObject({
-    action: z.literal('extend-endpoint-coverage'),
-    endpointId: z.string().min(1),
-    service: z.string().min(1),
-    addSubnetIds: z.array(z.string()),
-    addRouteTableIds: z.array(z.string()),
-  }),
-  z.strictObject({
-    action: z.literal('replace-endpoint-policy'),
-    endpointId: z.string().min(1),
-    service: z.string().min(1),
-    endpointType: z.enum(['Interface', 'Gateway']),
-    policyDocument: z.string(),
-    previousPolicyDocument: z.string().nullable(),
-  }),
-  z.strictObject({
-    action: z.literal('release-elastic-ip'),
-    allocationId: z.string().min(1),
-    publicIp: z.string().min(1),
-    natGatewayId: z.string().min(1),
-  }),
-]);
 
 const PlannedActionSchema = z
   .strictObject({
     id: z.string().min(1),
     action: RemediationActionSchema,
-    accountId: z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id'),
+    accountId: AccountIdSchema,
     region: z.string().min(1),
     vpcId: z.string().min(1),
     status: z.enum(['planned', 'blocked']),
@@ -104,7 +37,7 @@ const PlannedActionSchema = z
   });
 
 const VpcPlanSchema = z.strictObject({
-  accountId: z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id'),
+  accountId: AccountIdSchema,
   region: z.string().min(1),
   vpcId: z.string().min(1),
   vpcName: z.string().nullable(),

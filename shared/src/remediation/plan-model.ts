@@ -1,83 +1,24 @@
+import * as z from 'zod';
 import type { RemediationAction, RemediationMode } from '../policy/schema';
-import type { RouteTarget } from '../snapshot/schema';
+import { RouteTargetSchema } from '../snapshot/schema';
+import type { ActionParams } from './actions/registry';
 
 /**
  * The remediation plan: what vpc-guard would change, why, in which order and at what cost. Plain data,
- * saved as JSON, rendered as a per-VPC diff; `applyRemediation` is its only reader that writes.
+ * saved as JSON, rendered as a per-VPC diff; `applyRemediation` is its only reader that writes. The
+ * parameters of each action are defined by the action itself (`actions/<name>.ts`); the saved file's
+ * schema is `plan-file.ts`. Kept free of runtime imports of the actions, which import it.
  */
 
 export const PLAN_SCHEMA_VERSION = 1;
 
 /** A route as it must be found before removal, and as rollback recreates it. */
-export interface RouteRef {
-  readonly routeTableId: string;
-  readonly destination: string;
-  readonly target: RouteTarget;
-}
-
-export type ActionParams =
-  | {
-      readonly action: 'remove-nat';
-      readonly natGatewayId: string;
-      readonly subnetId: string;
-      readonly connectivityType: 'public' | 'private';
-      readonly allocationIds: readonly string[];
-      readonly publicIps: readonly string[];
-      /** Routes that target the NAT: deleted first, so none is left as a blackhole. */
-      readonly routes: readonly RouteRef[];
-    }
-  | { readonly action: 'remove-internet-route'; readonly route: RouteRef }
-  | {
-      readonly action: 'create-endpoint';
-      readonly service: string;
-      readonly serviceName: string;
-      readonly type: 'Interface' | 'Gateway';
-      /** Interface: one subnet per workload AZ. */
-      readonly subnetIds: readonly string[];
-      /** Gateway: every route table that serves subnets. */
-      readonly routeTableIds: readonly string[];
-      /** Interface: reuse vpc-guard's group in the VPC, or create one admitting TCP 443 from the VPC. */
-      readonly securityGroup:
-        | { readonly reuse: string }
-        | {
-            readonly create: {
-              readonly groupName: string;
-              readonly description: string;
-              readonly ingressCidrs: readonly string[];
-            };
-          }
-        | null;
-      readonly privateDnsEnabled: boolean;
-      readonly policyDocument: string;
-      /** Deterministic: the same VPC, service and policy give the same token, so a retry never duplicates. */
-      readonly clientToken: string;
-      readonly tags: Readonly<Record<string, string>>;
-    }
-  | { readonly action: 'enable-private-dns'; readonly endpointId: string; readonly service: string }
-  | {
-      readonly action: 'extend-endpoint-coverage';
-      readonly endpointId: string;
-      readonly service: string;
-      readonly addSubnetIds: readonly string[];
-      readonly addRouteTableIds: readonly string[];
-    }
-  | {
-      readonly action: 'replace-endpoint-policy';
-      readonly endpointId: string;
-      readonly service: string;
-      readonly endpointType: 'Interface' | 'Gateway';
-      readonly policyDocument: string;
-      /** What is there now: the record keeps it, and rollback restores it. */
-      readonly previousPolicyDocument: string | null;
-    }
-  | {
-      /** Releases an Elastic IP a NAT gateway vpc-guard deleted left allocated (and billed). */
-      readonly action: 'release-elastic-ip';
-      readonly allocationId: string;
-      readonly publicIp: string;
-      /** The deleted NAT gateway, as the address's `vpc-guard:released-from` tag names it. */
-      readonly natGatewayId: string;
-    };
+export const RouteRefSchema = z.strictObject({
+  routeTableId: z.string().min(1),
+  destination: z.string().min(1),
+  target: RouteTargetSchema,
+});
+export type RouteRef = z.infer<typeof RouteRefSchema>;
 
 /**
  * `planned`: will run (for real in `auto`, as DryRun in `dry-run`). `blocked`: will not run, and the

@@ -4,8 +4,15 @@ import { buildVpcContexts, evaluate } from '../evaluate';
 import type { GuardPolicy } from '../policy/schema';
 import { collectNetworkSnapshot, type CollectOptions } from '../snapshot/collect';
 import type { NetworkSnapshot } from '../snapshot/schema';
-import { ENDPOINT_FIXES, planRemediation, vpcFingerprint } from './plan';
-import type { ActionParams, PlannedAction, RemediationPlan, VpcPlan } from './plan-model';
+import {
+  ENDPOINT_FIXES,
+  MAY_CUT_EGRESS,
+  actionDefinition,
+  needsDnsAttributes,
+  type ActionParams,
+} from './actions/registry';
+import { planRemediation, vpcFingerprint } from './plan';
+import type { PlannedAction, RemediationPlan, VpcPlan } from './plan-model';
 
 /**
  * A plan handed to the writer (a saved file, or one made a while ago) is a selection, never an
@@ -56,40 +63,12 @@ export function replanVpc(
 
 /** What an action acts on, from its parameters: for messages about an action of a plan file. */
 function subjectOf(params: ActionParams): string {
-  switch (params.action) {
-    case 'remove-nat':
-      return params.natGatewayId;
-    case 'remove-internet-route':
-      return `${params.route.routeTableId} ${params.route.destination}`;
-    case 'create-endpoint':
-      return params.serviceName;
-    case 'enable-private-dns':
-    case 'extend-endpoint-coverage':
-    case 'replace-endpoint-policy':
-      return params.endpointId;
-    case 'release-elastic-ip':
-      return params.allocationId;
-  }
+  return actionDefinition(params.action).subject(params);
 }
 
 /** A one-line summary computed from an action's parameters (never the file's own summary text). */
 function summaryOf(params: ActionParams): string {
-  switch (params.action) {
-    case 'remove-nat':
-      return `- NAT gateway ${params.natGatewayId} and ${params.routes.length} route(s) to it`;
-    case 'remove-internet-route':
-      return `- route ${params.route.destination} -> ${params.route.target.id} in ${params.route.routeTableId}`;
-    case 'create-endpoint':
-      return `+ ${params.type} endpoint ${params.serviceName}`;
-    case 'enable-private-dns':
-      return `~ private DNS on for ${params.endpointId}`;
-    case 'extend-endpoint-coverage':
-      return `~ ${params.endpointId} + ${[...params.addSubnetIds, ...params.addRouteTableIds].join(', ')}`;
-    case 'replace-endpoint-policy':
-      return `~ policy of ${params.endpointId}`;
-    case 'release-elastic-ip':
-      return `- Elastic IP ${params.publicIp} (${params.allocationId})`;
-  }
+  return actionDefinition(params.action).summarize(params);
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -147,9 +126,6 @@ function blockedAsGiven(action: PlannedAction, reason: string): PlannedAction {
 function blockedFresh(fresh: PlannedAction, reason: string): PlannedAction {
   return { ...fresh, status: 'blocked', blockedReason: reason };
 }
-
-/** Egress-cutting actions: removing a NAT or an internet route may take a workload's way out. */
-const CUTS_EGRESS: ReadonlySet<string> = new Set(['remove-nat', 'remove-internet-route']);
 
 /** Why every action of a VPC is blocked before looking at actions one by one, if it is. */
 function vpcWideReason(file: VpcPlan, fresh: VpcPlan | undefined): string | undefined {
@@ -227,7 +203,7 @@ export function narrowVpcPlan(file: VpcPlan, fresh: VpcPlan | undefined): VpcPla
     (a) => a.status === 'planned' && ENDPOINT_FIXES.has(a.action),
   );
   const narrowed = results.map((action) => {
-    if (action.status !== 'planned' || !CUTS_EGRESS.has(action.action)) return action;
+    if (action.status !== 'planned' || !MAY_CUT_EGRESS.has(action.action)) return action;
     const held = fixes.filter((fix) => {
       const run = running.get(fix.id);
       return !run || (action.execution === 'apply' && run.execution === 'dry-run');
@@ -322,16 +298,6 @@ export interface NarrowDependencies {
   readonly collect?: (options: CollectOptions) => Promise<NetworkSnapshot>;
 }
 
-/** True when a VPC's planned actions include a private-DNS decision (the DNS attributes are read). */
-function needsDnsAttributes(vpc: VpcPlan): boolean {
-  return vpc.actions.some(
-    (a) =>
-      a.status === 'planned' &&
-      (a.action === 'enable-private-dns' ||
-        (a.params.action === 'create-endpoint' && a.params.privateDnsEnabled)),
-  );
-}
-
 /**
  * Reads again, with vpc-guard's own credentials, every VPC of a given plan that has a planned action,
  * plans each from the policy, and narrows the given plan to it ({@link narrowPlan}): what the writer
@@ -355,7 +321,7 @@ export async function narrowSavedPlan(
         accountId: vpc.accountId,
         region: vpc.region,
         vpcIds: [vpc.vpcId],
-        dnsAttributesFor: needsDnsAttributes(vpc) ? [vpc.vpcId] : [],
+        dnsAttributesFor: needsDnsAttributes(vpc.actions) ? [vpc.vpcId] : [],
         now: deps.clock,
       });
       fresh.set(key, replanVpc(snapshot, policy, vpc.vpcId, deps.clock()));

@@ -18,10 +18,9 @@ import {
 } from '@aws-sdk/client-ec2';
 import { awsErrorCode } from '../aws/errors';
 import { VpcGuardError, parseOrThrow } from '../errors';
+import { MANAGED_TAG, RELEASED_FROM_TAG, RELEASED_FROM_VPC_TAG } from '../remediation/tags';
 import {
   NetworkSnapshotSchema,
-  RELEASED_FROM_TAG,
-  RELEASED_FROM_VPC_TAG,
   SNAPSHOT_SCHEMA_VERSION,
   type NetworkSnapshot,
   type NetworkSnapshotInput,
@@ -153,9 +152,6 @@ function mapSecurityGroup(group: Ec2SecurityGroup) {
 /** EC2 accepts at most 200 values in one filter. */
 const SECURITY_GROUP_BATCH = 200;
 
-/** The tag on what vpc-guard creates (remediation's MANAGED_TAG); it reuses its own groups. */
-const MANAGED_GROUP_TAG = 'vpc-guard:managed';
-
 /** NAT states worth collecting: deleted NATs linger in describe results for a while (AWS-FACTS). */
 const NAT_STATES = ['pending', 'available', 'deleting', 'failed'];
 
@@ -218,7 +214,7 @@ export async function collectNetworkSnapshot(options: CollectOptions): Promise<N
     // Scoped: every group of the VPCs. Region-wide: only the managed ones (endpoint groups below).
     collectPages(
       paginateDescribeSecurityGroups(page, {
-        Filters: scoped ? scope : [{ Name: `tag:${MANAGED_GROUP_TAG}`, Values: ['true'] }],
+        Filters: scoped ? scope : [{ Name: `tag:${MANAGED_TAG}`, Values: ['true'] }],
       }),
       (p) => p.SecurityGroups,
     ),
@@ -244,7 +240,7 @@ export async function collectNetworkSnapshot(options: CollectOptions): Promise<N
   let endpointGroups: Ec2SecurityGroup[];
   if (scoped) {
     const isManaged = (group: Ec2SecurityGroup) =>
-      (group.Tags ?? []).some((tag) => tag.Key === MANAGED_GROUP_TAG && tag.Value === 'true');
+      (group.Tags ?? []).some((tag) => tag.Key === MANAGED_TAG && tag.Value === 'true');
     managedGroups = firstGroups.filter(isManaged);
     endpointGroups = firstGroups.filter(
       (group) => !isManaged(group) && endpointGroupIds.has(group.GroupId ?? ''),

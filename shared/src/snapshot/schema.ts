@@ -1,4 +1,17 @@
 import * as z from 'zod';
+import {
+  AccountIdSchema,
+  EgressOnlyInternetGatewayIdSchema,
+  ElasticIpAllocationIdSchema,
+  InternetGatewayIdSchema,
+  NatGatewayIdSchema,
+  RegionSchema,
+  RouteTableIdSchema,
+  SecurityGroupIdSchema,
+  SubnetIdSchema,
+  VpcEndpointIdSchema,
+  VpcIdSchema,
+} from '../aws/shapes';
 
 /**
  * NetworkSnapshot: everything vpc-guard knows about the network of one account in one region, at one
@@ -9,29 +22,18 @@ import * as z from 'zod';
 
 export const SNAPSHOT_SCHEMA_VERSION = 1;
 
-const AccountIdSchema = z.string().regex(/^\d{12}$/, 'expected a 12-digit AWS account id');
-const RegionSchema = z
-  .string()
-  .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region code such as "us-east-1"');
 const Ipv4CidrSchema = z
   .string()
   .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'expected an IPv4 CIDR such as "10.0.0.0/16"');
 const Ipv6CidrSchema = z
   .string()
   .regex(/^[0-9a-fA-F:]+\/\d{1,3}$/, 'expected an IPv6 CIDR such as "2600:1f18::/56"');
-const resourceId = (prefix: string) =>
-  z
-    .string()
-    .regex(
-      new RegExp(`^${prefix}-[0-9a-f]{8,17}$`),
-      `expected an id of the form "${prefix}-" followed by 8 to 17 hex digits`,
-    );
 
 /** Tags as a plain map, key to value (EC2 returns a list of `{ Key, Value }`). */
 export const TagsSchema = z.record(z.string(), z.string()).default({});
 
 export const VpcSchema = z.object({
-  vpcId: resourceId('vpc'),
+  vpcId: VpcIdSchema,
   ownerId: AccountIdSchema.optional(),
   state: z.enum(['pending', 'available']).default('available'),
   cidrBlocks: z.array(Ipv4CidrSchema).min(1),
@@ -45,8 +47,8 @@ export const VpcSchema = z.object({
 });
 
 export const SubnetSchema = z.object({
-  subnetId: resourceId('subnet'),
-  vpcId: resourceId('vpc'),
+  subnetId: SubnetIdSchema,
+  vpcId: VpcIdSchema,
   availabilityZone: z.string().min(1),
   availabilityZoneId: z.string().min(1),
   cidrBlock: Ipv4CidrSchema.optional(),
@@ -87,12 +89,12 @@ export const RouteSchema = z.object({
 });
 
 export const RouteTableSchema = z.object({
-  routeTableId: resourceId('rtb'),
-  vpcId: resourceId('vpc'),
+  routeTableId: RouteTableIdSchema,
+  vpcId: VpcIdSchema,
   /** True for the VPC's main route table: it serves every subnet without an explicit association. */
   main: z.boolean().default(false),
   /** Subnets explicitly associated with this table. */
-  subnetIds: z.array(resourceId('subnet')).default([]),
+  subnetIds: z.array(SubnetIdSchema).default([]),
   /** Gateway (edge) associations: internet or virtual private gateways. */
   gatewayIds: z.array(z.string()).default([]),
   routes: z.array(RouteSchema).default([]),
@@ -100,9 +102,9 @@ export const RouteTableSchema = z.object({
 });
 
 export const NatGatewaySchema = z.object({
-  natGatewayId: resourceId('nat'),
-  vpcId: resourceId('vpc'),
-  subnetId: resourceId('subnet'),
+  natGatewayId: NatGatewayIdSchema,
+  vpcId: VpcIdSchema,
+  subnetId: SubnetIdSchema,
   state: z.enum(['pending', 'failed', 'available', 'deleting', 'deleted']),
   connectivityType: z.enum(['public', 'private']).default('public'),
   allocationIds: z.array(z.string()).default([]),
@@ -113,20 +115,20 @@ export const NatGatewaySchema = z.object({
 });
 
 export const GatewayAttachmentSchema = z.object({
-  vpcId: resourceId('vpc'),
+  vpcId: VpcIdSchema,
   state: z
     .enum(['attaching', 'attached', 'detaching', 'detached', 'available'])
     .default('attached'),
 });
 
 export const InternetGatewaySchema = z.object({
-  internetGatewayId: resourceId('igw'),
+  internetGatewayId: InternetGatewayIdSchema,
   attachments: z.array(GatewayAttachmentSchema).default([]),
   tags: TagsSchema,
 });
 
 export const EgressOnlyInternetGatewaySchema = z.object({
-  egressOnlyInternetGatewayId: resourceId('eigw'),
+  egressOnlyInternetGatewayId: EgressOnlyInternetGatewayIdSchema,
   attachments: z.array(GatewayAttachmentSchema).default([]),
   tags: TagsSchema,
 });
@@ -144,8 +146,8 @@ export const VPC_ENDPOINT_STATES = [
 ] as const;
 
 export const VpcEndpointSchema = z.object({
-  vpcEndpointId: resourceId('vpce'),
-  vpcId: resourceId('vpc'),
+  vpcEndpointId: VpcEndpointIdSchema,
+  vpcId: VpcIdSchema,
   /** e.g. `com.amazonaws.us-east-1.s3` */
   serviceName: z.string().min(1),
   type: z.enum(['Interface', 'Gateway', 'GatewayLoadBalancer', 'Resource', 'ServiceNetwork']),
@@ -153,9 +155,9 @@ export const VpcEndpointSchema = z.object({
   /** The policy document exactly as EC2 returns it (a JSON string); absent when the service has none. */
   policyDocument: z.string().optional(),
   privateDnsEnabled: z.boolean().default(false),
-  subnetIds: z.array(resourceId('subnet')).default([]),
-  routeTableIds: z.array(resourceId('rtb')).default([]),
-  securityGroupIds: z.array(resourceId('sg')).default([]),
+  subnetIds: z.array(SubnetIdSchema).default([]),
+  routeTableIds: z.array(RouteTableIdSchema).default([]),
+  securityGroupIds: z.array(SecurityGroupIdSchema).default([]),
   tags: TagsSchema,
   creationTimestamp: z.iso.datetime({ offset: true }).optional(),
 });
@@ -172,8 +174,8 @@ export const SecurityGroupRuleSchema = z.object({
 });
 
 export const SecurityGroupSchema = z.object({
-  groupId: resourceId('sg'),
-  vpcId: resourceId('vpc'),
+  groupId: SecurityGroupIdSchema,
+  vpcId: VpcIdSchema,
   groupName: z.string(),
   description: z.string().default(''),
   ingress: z.array(SecurityGroupRuleSchema).default([]),
@@ -181,26 +183,12 @@ export const SecurityGroupSchema = z.object({
 });
 
 /**
- * The tag vpc-guard puts on each Elastic IP allocation of a NAT gateway it deletes: the NAT's id.
- * DeleteNatGateway does not release the address (AWS-FACTS), and nothing else marks it as left over
- * by vpc-guard, so this tag is what makes it eligible for `release-elastic-ip`, and nothing else is.
- */
-export const RELEASED_FROM_TAG = 'vpc-guard:released-from';
-
-/**
- * The companion tag: the VPC of that NAT gateway. An unassociated address names no VPC, and a deleted
- * NAT drops out of DescribeNatGateways after a while, so without it the address could not be planned
- * under its VPC's profile.
- */
-export const RELEASED_FROM_VPC_TAG = 'vpc-guard:released-from-vpc';
-
-/**
- * An Elastic IP allocation vpc-guard marked with {@link RELEASED_FROM_TAG} when it deleted the NAT
- * gateway that held it. Only such addresses are collected: Elastic IPs are regional, and vpc-guard
+ * An Elastic IP allocation vpc-guard marked with `vpc-guard:released-from` (`RELEASED_FROM_TAG` of
+ * remediation/tags.ts) when it deleted the NAT gateway that held it. Only such addresses are collected: Elastic IPs are regional, and vpc-guard
  * has no business with the others.
  */
 export const ElasticIpSchema = z.object({
-  allocationId: resourceId('eipalloc'),
+  allocationId: ElasticIpAllocationIdSchema,
   publicIp: z
     .string()
     .regex(/^\d{1,3}(\.\d{1,3}){3}$/, 'expected an IPv4 address such as "203.0.113.10"'),
@@ -217,7 +205,7 @@ export const NetworkSnapshotSchema = z
     region: RegionSchema,
     collectedAt: z.iso.datetime({ offset: true }),
     /** Set when the snapshot covers only some VPCs (event-driven collection); absent for a full region. */
-    scope: z.object({ vpcIds: z.array(resourceId('vpc')).min(1) }).optional(),
+    scope: z.object({ vpcIds: z.array(VpcIdSchema).min(1) }).optional(),
     vpcs: z.array(VpcSchema).default([]),
     subnets: z.array(SubnetSchema).default([]),
     routeTables: z.array(RouteTableSchema).default([]),
@@ -228,7 +216,7 @@ export const NetworkSnapshotSchema = z
     /** Only the security groups attached to endpoints (and those vpc-guard manages). */
     securityGroups: z.array(SecurityGroupSchema).default([]),
     /**
-     * Elastic IPs of NAT gateways vpc-guard deleted (tagged {@link RELEASED_FROM_TAG}), region-wide:
+     * Elastic IPs of NAT gateways vpc-guard deleted (tagged `vpc-guard:released-from`), region-wide:
      * an address belongs to no VPC, its tags say which one it came from.
      */
     elasticIps: z.array(ElasticIpSchema).default([]),

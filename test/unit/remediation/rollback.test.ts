@@ -5,20 +5,22 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TEST_RECORD_TRUST, writeSignedRecord } from '../../support/record-key';
 import { InputValidationError, VpcGuardError } from '../../../shared/src/errors';
 import type { RouteRef } from '../../../shared/src/remediation/plan-model';
+import { natClientToken } from '../../../shared/src/remediation/actions/remove-nat';
+import {
+  AWS_DEFAULT_ENDPOINT_POLICY,
+  isAwsDefaultEndpointPolicy,
+} from '../../../shared/src/remediation/actions/replace-endpoint-policy';
 import {
   RECORD_SCHEMA_VERSION,
+  loadRemediationRecord,
+  parseRemediationRecord,
   summarizeOutcomes,
   type ActionRecord,
   type CallRecord,
   type RemediationRecord,
 } from '../../../shared/src/remediation/record';
 import {
-  AWS_DEFAULT_ENDPOINT_POLICY,
   RollbackRefusedError,
-  isAwsDefaultEndpointPolicy,
-  loadRemediationRecord,
-  natClientToken,
-  parseRemediationRecord,
   planRollback,
   type RollbackStep,
 } from '../../../shared/src/remediation/rollback';
