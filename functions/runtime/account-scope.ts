@@ -8,7 +8,7 @@ import type { MemberAccounts } from './config';
 
 /**
  * Which accounts a hub acts on: the configured list, or the organization's active accounts (under
- * the target OUs when they are set). The organization is listed once per cache period, not once per
+ * the target OUs when they are set), less the excluded accounts. The organization is listed once per cache period, not once per
  * event: a burst of events costs one listing.
  */
 
@@ -17,6 +17,11 @@ export interface AccountScopeOptions {
   readonly memberAccounts: MemberAccounts;
   /** OUs (or the root) whose accounts are in scope; empty: the whole organization. */
   readonly targetOrganizationalUnits: readonly string[];
+  /**
+   * Accounts out of scope whatever else says (the exclusion list, the management account).
+   * @default []
+   */
+  readonly excludedAccounts?: readonly string[];
   readonly organizations: () => OrganizationsClient;
   readonly cacheSeconds: number;
   /** Milliseconds since the epoch. */
@@ -75,8 +80,10 @@ export async function listAccountsUnder(
 /** The accounts in scope of a hub, listed from Organizations at most once per cache period. */
 export function createAccountScope(options: AccountScopeOptions): AccountScope {
   const members = options.memberAccounts;
+  const excluded = new Set(options.excludedAccounts ?? []);
+  const inScope = (id: string) => !excluded.has(id);
   if (members.kind === 'list') {
-    const listed = [...members.accountIds].sort();
+    const listed = [...members.accountIds].filter(inScope).sort();
     const set = new Set(listed);
     return {
       accounts: () => Promise.resolve(listed),
@@ -92,7 +99,7 @@ export function createAccountScope(options: AccountScopeOptions): AccountScope {
       options.targetOrganizationalUnits.length > 0
         ? listAccountsUnder(client, options.targetOrganizationalUnits)
         : listOrganizationAccounts(client).then((all) => all.map((a) => a.accountId))
-    ).then((ids) => new Set(ids));
+    ).then((ids) => new Set(ids.filter(inScope)));
     const entry = { at: now, accounts: listing };
     cached = entry;
     // A failed listing is not kept: the next event lists again.

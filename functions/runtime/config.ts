@@ -126,6 +126,20 @@ const MemberAccountsSchema = z.string().transform((text, ctx) => {
   return { kind: 'list' as const, accountIds: [...new Set(ids)] };
 });
 
+/** Accounts a hub leaves out (never swept, their events ignored), comma-separated. */
+const ExcludedAccountsSchema = z.string().transform((text, ctx) => {
+  const ids = commaList(text);
+  const bad = ids.find((id) => !ACCOUNT_ID_PATTERN.test(id));
+  if (bad !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected comma-separated 12-digit account ids, got ${JSON.stringify(bad)}`,
+    });
+    return z.NEVER;
+  }
+  return [...new Set(ids)];
+});
+
 /** The OUs (or the root) whose accounts a hub admits, comma-separated. */
 const TargetOusSchema = z.string().transform((text, ctx) => {
   const ids = commaList(text);
@@ -169,6 +183,7 @@ const EnvironmentSchema = z.object({
   EXTERNAL_ID_PARAMETER: SsmParameterNameSchema.optional(),
   MEMBER_ACCOUNTS: MemberAccountsSchema.default({ kind: 'organization' }),
   TARGET_OUS: TargetOusSchema.optional(),
+  EXCLUDED_ACCOUNTS: ExcludedAccountsSchema.optional(),
   SCOPE_CACHE_SECONDS: integer(0, 86_400, 300),
   KILL_SWITCH_PARAMETER: SsmParameterNameSchema.optional(),
   RECORD_KEY_ARN: KmsKeyReferenceSchema.optional(),
@@ -249,6 +264,11 @@ export interface RuntimeConfig {
    * Empty: every active account of the organization.
    */
   readonly targetOrganizationalUnits: readonly string[];
+  /**
+   * Accounts out of scope whatever `memberAccounts` says (the deployment's exclusion list and the
+   * management account): never swept, their events ignored. Empty in standalone mode.
+   */
+  readonly excludedAccounts: readonly string[];
   /** How long the hub keeps the organization's in-scope accounts before listing them again. */
   readonly scopeCacheSeconds: number;
   /** SSM parameter that stops every remediation write when its value is "on". */
@@ -330,6 +350,12 @@ export function loadRuntimeConfig(
         'only meaningful in hub mode with MEMBER_ACCOUNTS "organization" (a listed account is in scope as listed)',
     });
   }
+  if (present['EXCLUDED_ACCOUNTS'] !== undefined && !hub) {
+    problems.push({
+      path: 'EXCLUDED_ACCOUNTS',
+      message: 'only meaningful in hub mode (standalone acts on its own account only)',
+    });
+  }
   if (!result.success || problems.length > 0) {
     throw new InputValidationError('environment', problems, { cause: result.error });
   }
@@ -355,6 +381,7 @@ export function loadRuntimeConfig(
     externalIdParameter: parsed.EXTERNAL_ID_PARAMETER ?? null,
     memberAccounts: parsed.MEMBER_ACCOUNTS,
     targetOrganizationalUnits: parsed.TARGET_OUS ?? [],
+    excludedAccounts: parsed.EXCLUDED_ACCOUNTS ?? [],
     scopeCacheSeconds: parsed.SCOPE_CACHE_SECONDS,
     killSwitchParameter: parsed.KILL_SWITCH_PARAMETER ?? null,
     recordKeyArn: parsed.RECORD_KEY_ARN ?? null,

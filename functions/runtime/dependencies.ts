@@ -259,6 +259,7 @@ export function createDependencies(
   const scope = createAccountScope({
     memberAccounts: config.memberAccounts,
     targetOrganizationalUnits: config.targetOrganizationalUnits,
+    excludedAccounts: config.excludedAccounts,
     organizations: () => organizationsClient(),
     cacheSeconds: config.scopeCacheSeconds,
     clock: () => clock().getTime(),

@@ -46,6 +46,8 @@ export const METRIC = {
   /** Items of the findings table that failed validation when read back: skipped, never acted on. */
   findingsMalformed: 'FindingsMalformed',
   sweepTargetFailures: 'SweepTargetFailures',
+  /** Account-regions a sweep run did not read (failed, or no result): the alarm's metric. */
+  sweepTargetsMissed: 'SweepTargetsMissed',
   slackMessagesSent: 'SlackMessagesSent',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -145,6 +145,11 @@ const DeploymentConfigSchema = z
       .regex(SECRET_NAME, 'expected a Secrets Manager secret name')
       .optional(),
     notificationEmails: z.array(z.email('expected an e-mail address')).default([]),
+    /**
+     * Operators subscribed by e-mail to the alarm topic (vpc-guard itself failing: dead-letter
+     * messages, function errors and throttles, missed sweep targets). Default: none.
+     */
+    alarmEmails: z.array(z.email('expected an e-mail address')).default([]),
     periodicFrequency: z.enum(PERIODIC_FREQUENCIES).default('TwentyFour_Hours'),
     killSwitchParameterName: SsmNameSchema.default('/vpc-guard/kill-switch'),
     sweepSchedule: ScheduleSchema.default('rate(1 day)'),
@@ -178,6 +183,19 @@ const DeploymentConfigSchema = z
       .refine((name) => name !== 'default', expected('a bus of its own, not "default"'))
       .default('vpc-guard'),
     organizationConfigRule: z.boolean().default(true),
+    /**
+     * Accounts out of scope: no organization Config rule in them, and the functions (sweep and
+     * events) skip them. The management account belongs here unless `rollout.callAs` is `SELF`
+     * (then it is `rollout.account` and excluded without being named): AWS Config deploys an
+     * organization rule to every account the list does not name, and a service-managed StackSet
+     * never deploys the member role to the management account.
+     */
+    excludedAccounts: z
+      .array(AccountIdSchema)
+      // PutOrganizationConfigRule's ExcludedAccounts takes at most 1000 accounts.
+      .max(1000, 'expected at most 1000 accounts (the organization Config rule limit)')
+      .refine((ids) => new Set(ids).size === ids.length, expected('each account once'))
+      .default([]),
     sweepAccounts: z
       .union([z.literal('organization'), z.array(AccountIdSchema).min(1)])
       .default('organization'),
@@ -218,6 +236,13 @@ const DeploymentConfigSchema = z
         'targetOrganizationalUnits',
         'externalId',
       ] as const;
+      if (config.excludedAccounts.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['excludedAccounts'],
+          message: `only meaningful in hub mode, got ${JSON.stringify(config.excludedAccounts)} with mode "standalone"`,
+        });
+      }
       for (const key of hubOnly) {
         if (config[key] !== undefined) {
           ctx.addIssue({
@@ -269,6 +294,12 @@ export interface HubConfig {
   readonly externalIdParameterName: string;
   readonly eventBusName: string;
   readonly organizationConfigRule: boolean;
+  /**
+   * Accounts the organization Config rule and the functions leave out, sorted: the configured
+   * `excludedAccounts`, and the management account (`rollout.account`) when `rollout.callAs` is
+   * `SELF`.
+   */
+  readonly excludedAccounts: readonly string[];
   readonly sweepAccounts: 'organization' | readonly string[];
   /** The region where the member template creates the (global) member role: `regions[0]`. */
   readonly memberRoleRegion: string;
@@ -285,6 +316,11 @@ export interface DeploymentConfig {
   readonly policy: ResolvedPolicySource;
   readonly slackSecretName: string | undefined;
   readonly notificationEmails: readonly string[];
+  /**
+   * E-mail subscriptions of the operator alarm topic.
+   * @default [] - none: operators subscribe to the topic themselves
+   */
+  readonly alarmEmails: readonly string[];
   readonly periodicFrequency: PeriodicFrequency;
   readonly killSwitchParameterName: string;
   readonly sweepSchedule: string;
@@ -435,6 +471,15 @@ export function parseDeploymentConfig(
         `expected the organization the policy names (${policyOrganization}, in ${resolved.source === 'ssm' ? resolved.file : 'the policy'}), got ${JSON.stringify(organizationId)}: endpoint policies would be judged against another organization`,
       );
     }
+    const rolloutAccount = parsed.rollout.account ?? account;
+    // With callAs SELF the StackSet lives in the management account (only it may call as SELF on
+    // a service-managed StackSet), which gets no member role: it is out of scope.
+    const excludedAccounts = [
+      ...new Set([
+        ...parsed.excludedAccounts,
+        ...(parsed.rollout.callAs === 'SELF' ? [rolloutAccount] : []),
+      ]),
+    ].sort();
     hub = {
       account,
       region,
@@ -445,10 +490,11 @@ export function parseDeploymentConfig(
       externalIdParameterName: parsed.externalIdParameterName,
       eventBusName: parsed.eventBusName,
       organizationConfigRule: parsed.organizationConfigRule,
+      excludedAccounts,
       sweepAccounts: parsed.sweepAccounts,
       memberRoleRegion: parsed.regions[0]!,
       rollout: {
-        account: parsed.rollout.account ?? account,
+        account: rolloutAccount,
         region: parsed.rollout.region ?? region,
         callAs: parsed.rollout.callAs,
         stackSetName: parsed.rollout.stackSetName,
@@ -465,6 +511,7 @@ export function parseDeploymentConfig(
     policy: resolved,
     slackSecretName: parsed.slackSecretName,
     notificationEmails: parsed.notificationEmails,
+    alarmEmails: parsed.alarmEmails,
     periodicFrequency: parsed.periodicFrequency,
     killSwitchParameterName: parsed.killSwitchParameterName,
     sweepSchedule: parsed.sweepSchedule,

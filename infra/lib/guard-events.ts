@@ -35,6 +35,30 @@ export function configComplianceChangePattern(configRuleName: string): EventPatt
   };
 }
 
+/**
+ * The name prefix of the rules an organization Config rule named `organizationRuleName` creates in
+ * member accounts: Config names them `OrgConfigRule-<name>-<suffix>` (the service-linked rule name
+ * AWS's Config API reference gives, e.g. `OrgConfigRule-s3-bucket-versioning-enabled-dbgzf8ba`).
+ */
+export function organizationMemberRulePrefix(organizationRuleName: string): string {
+  return `OrgConfigRule-${organizationRuleName}-`;
+}
+
+/**
+ * AWS Config's compliance changes of the rules the organization rule `organizationRuleName` put in
+ * a member account, matched by the name Config gives them there (a prefix: the suffix is Config's).
+ */
+export function organizationComplianceChangePattern(organizationRuleName: string): EventPattern {
+  return {
+    source: ['aws.config'],
+    detailType: ['Config Rules Compliance Change'],
+    detail: {
+      messageType: ['ComplianceChangeNotification'],
+      configRuleName: [{ prefix: organizationMemberRulePrefix(organizationRuleName) }],
+    },
+  };
+}
+
 /** The resource types whose configuration changes trigger the Config rule. */
 export const CONFIG_RULE_RESOURCE_TYPES = CONFIG_RESOURCE_TYPES;
 

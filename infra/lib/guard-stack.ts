@@ -4,6 +4,7 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { CfnPermission } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
+import { GuardAlarms } from './constructs/guard-alarms';
 import { GuardService } from './constructs/guard-service';
 import type { DeploymentConfig } from './deployment-config';
 import {
@@ -36,6 +37,8 @@ export interface GuardStackProps extends StackProps {
 export class GuardStack extends Stack {
   readonly service: GuardService;
   readonly configRule: CfnConfigRule;
+  /** The operator topic and the alarms on every dead-letter queue and function above. */
+  readonly alarms: GuardAlarms;
 
   constructor(scope: Construct, id: string, props: GuardStackProps) {
     super(scope, id, props);
@@ -118,5 +121,9 @@ export class GuardStack extends Stack {
       schedule: Schedule.expression(config.sweepSchedule),
       targets: [new LambdaFunction(sweep.function, { deadLetterQueue: sweep.deadLetterQueue })],
     });
+
+    // Last, so it finds every dead-letter queue and function of the stack.
+    this.alarms = new GuardAlarms(this, 'Alarms', { emails: config.alarmEmails });
+    this.alarms.watch(this);
   }
 }

@@ -6,6 +6,7 @@ import { AnyPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { CfnPermission } from 'aws-cdk-lib/aws-lambda';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
+import { GuardAlarms } from './constructs/guard-alarms';
 import { GuardService } from './constructs/guard-service';
 import type { DeploymentConfig, HubConfig } from './deployment-config';
 import {
@@ -13,6 +14,7 @@ import {
   CONFIG_RULE_NAME,
   CONFIG_RULE_RESOURCE_TYPES,
   EC2_API_CALL_EVENT_PATTERN,
+  organizationComplianceChangePattern,
 } from './guard-events';
 import { iam5ResourceFinding } from './guard-permissions';
 
@@ -66,6 +68,8 @@ export class HubStack extends Stack {
   readonly service: GuardService;
   readonly bus: EventBus;
   readonly organizationConfigRule: CfnOrganizationConfigRule | undefined;
+  /** The operator topic and the alarms on every dead-letter queue and function above. */
+  readonly alarms: GuardAlarms;
 
   constructor(scope: Construct, id: string, props: HubStackProps) {
     super(scope, id, props);
@@ -77,7 +81,8 @@ export class HubStack extends Stack {
 
     this.bus = new EventBus(this, 'Bus', {
       eventBusName: hub.eventBusName,
-      description: 'vpc-guard: EC2 network changes forwarded by every member account',
+      description:
+        'vpc-guard: EC2 network changes and Config compliance changes forwarded by every member account',
     });
     this.bus.addToResourcePolicy(
       new PolicyStatement({
@@ -116,6 +121,11 @@ export class HubStack extends Stack {
         // Events and sweeps act only on accounts under the OUs the member StackSet targets.
         ...(hub.sweepAccounts === 'organization'
           ? { TARGET_OUS: hub.targetOrganizationalUnits.join(',') }
+          : {}),
+        // Accounts out of scope (the exclusion list, the management account): never swept, their
+        // events ignored.
+        ...(hub.excludedAccounts.length > 0
+          ? { EXCLUDED_ACCOUNTS: hub.excludedAccounts.join(',') }
           : {}),
       },
     });
@@ -172,6 +182,14 @@ export class HubStack extends Stack {
       eventPattern: EC2_API_CALL_EVENT_PATTERN,
       targets: [apiEventTarget],
     });
+    // The member accounts forward the compliance changes of the rules the organization Config rule
+    // created in them (Config emits them on each member account's default bus, never the hub's).
+    new Rule(this, 'ForwardedConfigComplianceChanges', {
+      description: 'vpc-guard: Config compliance changes forwarded by member accounts to api-event',
+      eventBus: this.bus,
+      eventPattern: organizationComplianceChangePattern(CONFIG_RULE_NAME),
+      targets: [apiEventTarget],
+    });
     new Rule(this, 'SweepSchedule', {
       description: 'vpc-guard: the scheduled sweep of every member account and region',
       schedule: Schedule.expression(config.sweepSchedule),
@@ -197,6 +215,12 @@ export class HubStack extends Stack {
       });
       this.organizationConfigRule = new CfnOrganizationConfigRule(this, 'OrganizationConfigRule', {
         organizationConfigRuleName: CONFIG_RULE_NAME,
+        // Config deploys an organization rule to every account of the organization but those named
+        // here, the management account included (Config Developer Guide, "Enabling AWS Config Rules
+        // Across all Accounts in Your Organization"; API Reference, OrganizationConfigRule
+        // ExcludedAccounts, at most 1000). The rule's target OUs are not a setting of it: accounts
+        // outside them are excluded by the function, which rejects an account out of scope.
+        ...(hub.excludedAccounts.length > 0 ? { excludedAccounts: [...hub.excludedAccounts] } : {}),
         organizationCustomRuleMetadata: {
           description: CONFIG_RULE_DESCRIPTION,
           lambdaFunctionArn: configRule.function.functionArn,
@@ -213,5 +237,9 @@ export class HubStack extends Stack {
     } else {
       this.organizationConfigRule = undefined;
     }
+
+    // Last, so it finds every dead-letter queue and function of the stack.
+    this.alarms = new GuardAlarms(this, 'Alarms', { emails: config.alarmEmails });
+    this.alarms.watch(this);
   }
 }

@@ -20,7 +20,11 @@ import {
 } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { HubConfig } from './deployment-config';
-import { EC2_API_CALL_EVENT_PATTERN } from './guard-events';
+import {
+  CONFIG_RULE_NAME,
+  EC2_API_CALL_EVENT_PATTERN,
+  organizationComplianceChangePattern,
+} from './guard-events';
 import {
   configRuleStatement,
   ec2ReadStatement,
@@ -61,17 +65,21 @@ export interface MemberStackProps extends StackProps {
  *   few guarded remediation calls, none of them on a resource tagged `vpc-guard:protected`),
  *   trusting only the hub's function roles, with the external id.
  *   IAM is global: the role is created only in the home region (`regions[0]`);
- * - an EventBridge rule that forwards the EC2 API calls vpc-guard reacts to to the hub's bus, with a
- *   role allowed to put events on that bus only.
+ * - EventBridge rules that forward to the hub's bus the EC2 API calls vpc-guard reacts to and the
+ *   compliance changes of the rule the organization Config rule put in the account (Config emits
+ *   them on the member account's default bus only), with a role allowed to put events on that bus
+ *   only.
  */
 export class MemberStack extends Stack {
   readonly memberRole: Role;
   readonly forwardRule: Rule;
+  readonly forwardComplianceRule: Rule;
 
   constructor(scope: Construct, id: string, props: MemberStackProps) {
     super(scope, id, {
       description:
-        'vpc-guard member: the VpcGuardMember role and the forwarding of EC2 network changes to the hub',
+        'vpc-guard member: the VpcGuardMember role and the forwarding of EC2 network changes and ' +
+        'Config compliance changes to the hub',
       ...props,
       synthesizer: new BootstraplessSynthesizer(),
       analyticsReporting: false,
@@ -128,7 +136,8 @@ export class MemberStack extends Stack {
     }
 
     const forwardRole = new Role(this, 'ForwardRole', {
-      description: 'vpc-guard: EventBridge forwards EC2 network changes to the hub bus',
+      description:
+        'vpc-guard: EventBridge forwards EC2 network and compliance changes to the hub bus',
       assumedBy: new ServicePrincipal('events.amazonaws.com').withConditions({
         StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID },
       }),
@@ -139,12 +148,20 @@ export class MemberStack extends Stack {
       eventPattern: EC2_API_CALL_EVENT_PATTERN,
       targets: [new EventBusTarget(hubBus, { role: forwardRole })],
     });
-    Validations.of(this.forwardRule).acknowledge({
-      id: 'Serverless-EventBusDLQ',
-      reason:
-        'Forwarding is best effort by design: the periodic Config rule and the hub sweep catch ' +
-        'what a lost event misses, and a queue in every member account and region would go unread.',
+    this.forwardComplianceRule = new Rule(this, 'ForwardConfigComplianceChanges', {
+      description:
+        'vpc-guard: compliance changes of the organization Config rule to the hub event bus',
+      eventPattern: organizationComplianceChangePattern(CONFIG_RULE_NAME),
+      targets: [new EventBusTarget(hubBus, { role: forwardRole })],
     });
+    for (const rule of [this.forwardRule, this.forwardComplianceRule]) {
+      Validations.of(rule).acknowledge({
+        id: 'Serverless-EventBusDLQ',
+        reason:
+          'Forwarding is best effort by design: the periodic Config rule and the hub sweep catch ' +
+          'what a lost event misses, and a queue in every member account and region would go unread.',
+      });
+    }
   }
 }
 

@@ -75,6 +75,23 @@ describe('loadDeploymentConfig', () => {
     });
   });
 
+  it('excludes the configured accounts, and the management account when the StackSet calls as SELF', () => {
+    const none = parse(exampleInput('hub'));
+    expect(none.hub!.excludedAccounts).toEqual([]);
+    const listed = parse(
+      exampleInput('hub', { excludedAccounts: ['999999999999', '444444444444'] }),
+    );
+    expect(listed.hub!.excludedAccounts).toEqual(['444444444444', '999999999999']);
+    // Only the management account calls as SELF on a service-managed StackSet.
+    const self = parse(
+      exampleInput('hub', {
+        excludedAccounts: ['444444444444'],
+        rollout: { account: '999999999999', callAs: 'SELF' },
+      }),
+    );
+    expect(self.hub!.excludedAccounts).toEqual(['444444444444', '999999999999']);
+  });
+
   it('throws naming the file when it does not exist', () => {
     expect(() => loadDeploymentConfig(join(scratch, 'absent.json'))).toThrow(
       /expected a deployment configuration file, but .*absent\.json does not exist/,
@@ -286,6 +303,25 @@ describe('parseDeploymentConfig', () => {
       case: 'an external id STS would refuse',
       input: () => exampleInput('hub', { externalId: 'x' }),
       message: /externalId: expected 2 to 1224 characters .*, got "x"/,
+    },
+    {
+      case: 'an excluded account that is not an account id',
+      input: () => exampleInput('hub', { excludedAccounts: ['12345'] }),
+      message: /excludedAccounts\[0\]: expected a 12-digit AWS account id, got "12345"/,
+    },
+    {
+      case: 'an excluded account twice',
+      input: () => exampleInput('hub', { excludedAccounts: ['999999999999', '999999999999'] }),
+      message: /excludedAccounts: expected each account once/,
+    },
+    {
+      case: 'excluded accounts in standalone mode',
+      input: () => ({
+        mode: 'standalone',
+        regions: ['eu-west-1'],
+        excludedAccounts: ['999999999999'],
+      }),
+      message: /excludedAccounts: only meaningful in hub mode, got \["999999999999"\]/,
     },
     {
       case: 'a StackSet call-as value CloudFormation does not know',

@@ -85,6 +85,26 @@ describe('HubStack', () => {
     });
   });
 
+  it('sends the Config compliance changes forwarded to its bus to api-event, with a DLQ', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: logicalIdOf(json, 'AWS::Events::EventBus', 'Bus') },
+      EventPattern: {
+        source: ['aws.config'],
+        'detail-type': ['Config Rules Compliance Change'],
+        detail: {
+          messageType: ['ComplianceChangeNotification'],
+          configRuleName: [{ prefix: `OrgConfigRule-${CONFIG_RULE_NAME}-` }],
+        },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [functionId('GuardApiEvent'), 'Arn'] },
+          DeadLetterConfig: { Arn: Match.anyValue() },
+        }),
+      ],
+    });
+  });
+
   it('deploys the organization custom Config rule on the hub function', () => {
     const permission = logicalIdsOf(json, 'AWS::Lambda::Permission').find(
       (id) => json.Resources[id]!.Properties!['Principal'] === 'config.amazonaws.com',
@@ -160,6 +180,35 @@ describe('HubStack', () => {
       });
       expect(config.ownRoleArns).toContain('arn:*:iam::*:role/VpcGuardMember');
     }
+  });
+
+  it('leaves the excluded accounts out of the organization Config rule and the functions', () => {
+    // Prepare / Act
+    const other = createTestApp();
+    const excluded = ['444444444444', '999999999999'];
+    const stack = new HubStack(other, 'Hub', {
+      env: { account: '222222222222', region: 'us-east-1' },
+      config: exampleConfig('hub', { excludedAccounts: excluded }),
+    });
+    const otherJson = Template.fromStack(stack).toJSON() as TemplateJson;
+
+    // Assess
+    const rule = Object.values(otherJson.Resources).find(
+      (r) => r.Type === 'AWS::Config::OrganizationConfigRule',
+    )!;
+    expect(rule.Properties!['ExcludedAccounts']).toEqual(excluded);
+    for (const { name, config } of runtimeConfigsOf(otherJson)) {
+      if (name === 'slack-notifier') continue;
+      expect(config.excludedAccounts).toEqual(excluded);
+    }
+  });
+
+  it('excludes no account by default', () => {
+    const rule = Object.values(json.Resources).find(
+      (r) => r.Type === 'AWS::Config::OrganizationConfigRule',
+    )!;
+    expect(rule.Properties!['ExcludedAccounts']).toBeUndefined();
+    for (const { config } of runtimeConfigsOf(json)) expect(config.excludedAccounts).toEqual([]);
   });
 
   it('throws when given a standalone configuration', () => {

@@ -167,6 +167,30 @@ describe('MemberStack (the StackSet template)', () => {
       { Effect: 'Allow', Action: 'events:PutEvents', Resource: hubBus },
     ]);
   });
+  it("forwards the organization Config rule's compliance changes to the hub bus with the same role", () => {
+    const hubBus = {
+      'Fn::Sub': 'arn:${AWS::Partition}:events:us-east-1:222222222222:event-bus/vpc-guard',
+    };
+    const forwardRole = logicalIdOf(memberJson, 'AWS::IAM::Role', 'ForwardRole');
+    const ruleId = logicalIdOf(memberJson, 'AWS::Events::Rule', 'ForwardConfigComplianceChanges');
+    expect(memberJson.Resources[ruleId]!.Properties).toEqual({
+      Description: expect.any(String) as unknown,
+      State: 'ENABLED',
+      EventPattern: {
+        source: ['aws.config'],
+        'detail-type': ['Config Rules Compliance Change'],
+        detail: {
+          messageType: ['ComplianceChangeNotification'],
+          // Config names the rule it puts in a member account OrgConfigRule-<name>-<suffix>.
+          configRuleName: [{ prefix: 'OrgConfigRule-vpc-guard-' }],
+        },
+      },
+      Targets: [{ Arn: hubBus, Id: 'Target0', RoleArn: { 'Fn::GetAtt': [forwardRole, 'Arn'] } }],
+    });
+    expect(
+      Object.values(memberJson.Resources).filter((r) => r.Type === 'AWS::Events::Rule'),
+    ).toHaveLength(2);
+  });
 });
 
 describe('OrgRolloutStack', () => {

@@ -355,7 +355,7 @@ export class GuardService extends Construct {
 }
 
 /** What the account may do to administer vpc-guard's keys (no `kms:*`, no use of the key). */
-const KEY_ADMINISTRATION_ACTIONS = [
+export const KEY_ADMINISTRATION_ACTIONS = [
   'kms:DescribeKey',
   'kms:GetKeyPolicy',
   'kms:PutKeyPolicy',
