@@ -8,6 +8,7 @@ import {
   ORGANIZATIONAL_UNIT_ID_PATTERN,
   ROLE_ARN_WILDCARD_PATTERN,
   RegionSchema,
+  S3BucketNameSchema,
   S3_BUCKET_NAME_PATTERN,
   SSM_PARAMETER_NAME_PATTERN,
   SecretArnSchema,
@@ -193,6 +194,7 @@ const EnvironmentSchema = z.object({
   CONFIG_RULE_NAME: ConfigRuleNameSchema.optional(),
   CONFIG_TEST_MODE: onOff.default(false),
   SWEEP_CONCURRENCY: integer(1, 64, 4),
+  SWEEP_BUCKET: S3BucketNameSchema.optional(),
   // Read only for the S3 policy fetch: the SDK clients honour these variables themselves.
   AWS_ENDPOINT_URL_S3: HttpUrlSchema.optional(),
   AWS_ENDPOINT_URL: HttpUrlSchema.optional(),
@@ -288,6 +290,12 @@ export interface RuntimeConfig {
   /** PutEvaluations with TestMode: Config checks the call and stores nothing (local replays). */
   readonly configTestMode: boolean;
   readonly sweepConcurrency: number;
+  /**
+   * Where the Step Functions sweep keeps a run's targets and reads the Map's results (its task
+   * functions only): a large organization's lists would not fit the state payload's 256 KB.
+   * Null: the lists pass inline.
+   */
+  readonly sweepBucket: string | null;
   /** Endpoint override for the S3 policy fetch (AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL). */
   readonly s3EndpointUrl: string | null;
   readonly observability: ObservabilitySettings;
@@ -391,6 +399,7 @@ export function loadRuntimeConfig(
     configRuleName: parsed.CONFIG_RULE_NAME ?? null,
     configTestMode: parsed.CONFIG_TEST_MODE,
     sweepConcurrency: parsed.SWEEP_CONCURRENCY,
+    sweepBucket: parsed.SWEEP_BUCKET ?? null,
     s3EndpointUrl: parsed.AWS_ENDPOINT_URL_S3 ?? parsed.AWS_ENDPOINT_URL ?? null,
     observability: observabilityOf(parsed),
   };

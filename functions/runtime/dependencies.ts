@@ -6,6 +6,7 @@ import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { S3Client } from '@aws-sdk/client-s3';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { STSClient } from '@aws-sdk/client-sts';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -80,6 +81,8 @@ export interface Dependencies {
   readonly accountsInScope: () => Promise<readonly string[]>;
   readonly sns: SNSClient;
   readonly eventBridge: EventBridgeClient;
+  /** S3 in the function's own region: the sweep's run files (SWEEP_BUCKET). */
+  readonly s3: S3Client;
   /** Null when FINDINGS_TABLE is not set (the config rule then only reports to Config). */
   readonly findings: FindingsStore | null;
   readonly organizations: () => OrganizationsClient;
@@ -289,6 +292,7 @@ export function createDependencies(
 
   let sns: SNSClient | undefined;
   let eventBridge: EventBridgeClient | undefined;
+  let s3: S3Client | undefined;
   let findings: FindingsStore | null | undefined;
   let organizations: OrganizationsClient | undefined;
   function organizationsClient(): OrganizationsClient {
@@ -327,6 +331,9 @@ export function createDependencies(
     },
     get eventBridge() {
       return (eventBridge ??= traced(new EventBridgeClient({ region })));
+    },
+    get s3() {
+      return (s3 ??= traced(new S3Client({ region })));
     },
     get findings() {
       if (findings === undefined) {

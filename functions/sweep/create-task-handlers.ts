@@ -6,9 +6,16 @@ import type { Dependencies } from '../runtime/dependencies';
 import { logFailures, parseEvent } from '../runtime/middleware';
 import { METRIC, countMetric, logger, metrics, tracer } from '../runtime/observability';
 import {
+  readSweepResults,
+  readSweepTargets,
+  writeSweepTargets,
+  type SweepTargetsReference,
+} from './run-files';
+import {
   SweepChildEventSchema,
   SweepListEventSchema,
   SweepSummaryEventSchema,
+  isS3SummaryEvent,
   type SweepTarget,
 } from './schema';
 import {
@@ -35,11 +42,19 @@ function withMiddleware() {
     .use(logFailures());
 }
 
-/** The first task: `{ runId }` in, the run's targets out (the Distributed Map's items). */
+/**
+ * The first task: `{ runId }` in, the run's targets out (the Distributed Map's items): with
+ * SWEEP_BUCKET, written to `runs/<runId>/targets.json` there and referenced, since a large
+ * organization's targets would not fit the state payload; without it, inline.
+ */
 export function createSweepListTargetsHandler(deps: Dependencies) {
   return withMiddleware()
     .use(parseEvent(SweepListEventSchema, 'sweep list-targets input'))
-    .handler(async (event): Promise<SweepTargetListing> => listSweepTargets(deps, event));
+    .handler(async (event): Promise<SweepTargetListing | SweepTargetsReference> => {
+      const listing = await listSweepTargets(deps, event);
+      const bucket = deps.config.sweepBucket;
+      return bucket === null ? listing : writeSweepTargets(deps.s3, bucket, listing);
+    });
 }
 
 /**
@@ -66,15 +81,30 @@ export function createSweepChildHandler(deps: Dependencies) {
     });
 }
 
-/** The last task: the Map's results in, the run summary out (missed targets counted and logged). */
-export function createSweepSummaryHandler() {
+/**
+ * The last task: the Map's results in, the run summary out (missed targets counted and logged). The
+ * results and targets come inline, or (with SWEEP_BUCKET) as the ResultWriter's manifest and the
+ * targets file, read from S3 with `deps`' client.
+ */
+export function createSweepSummaryHandler(deps?: Pick<Dependencies, 's3'>) {
   return withMiddleware()
     .use(parseEvent(SweepSummaryEventSchema, 'sweep summary input'))
-    .handler((event): Promise<SweepSummary> => {
-      const summary = summarizeSweep(event.runId, event.results, event.targets);
+    .handler(async (event): Promise<SweepSummary> => {
+      let summary: SweepSummary;
+      if (!isS3SummaryEvent(event)) {
+        summary = summarizeSweep(event.runId, event.results, event.targets);
+      } else {
+        if (deps === undefined) throw new Error('the S3 summary input needs an S3 client');
+        const s3 = deps.s3;
+        const [results, targets] = await Promise.all([
+          readSweepResults(s3, event.results),
+          readSweepTargets(s3, event.targets),
+        ]);
+        summary = summarizeSweep(event.runId, results, targets);
+      }
       countMetric(METRIC.sweepTargetsMissed, summary.missed.length);
       const log = summary.missed.length > 0 ? logger.warn.bind(logger) : logger.info.bind(logger);
       log('sweep run summary', { summary });
-      return Promise.resolve(summary);
+      return summary;
     });
 }

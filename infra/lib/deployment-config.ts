@@ -153,6 +153,18 @@ const DeploymentConfigSchema = z
     periodicFrequency: z.enum(PERIODIC_FREQUENCIES).default('TwentyFour_Hours'),
     killSwitchParameterName: SsmNameSchema.default('/vpc-guard/kill-switch'),
     sweepSchedule: ScheduleSchema.default('rate(1 day)'),
+    /**
+     * At most this many sweep children (account batches) at once: bounds the parallel EC2 and STS
+     * calls of a run. Default: 40.
+     */
+    sweepMaxConcurrency: z.int().min(1).max(10000).default(40),
+    /** The share of sweep children that may fail before the run fails. Default: 10. */
+    sweepToleratedFailurePercentage: z.number().min(0).max(100).default(10),
+    /**
+     * Account-regions per sweep child; consecutive targets of one account share its member role.
+     * Default: the number of regions (one account per child).
+     */
+    sweepMaxItemsPerBatch: z.int().min(1).max(1000).optional(),
     securityHub: z.boolean().default(true),
     /**
      * Grant the remediating role `ec2:ReleaseAddress` on the Elastic IPs `remove-nat` marked. IAM
@@ -324,6 +336,12 @@ export interface DeploymentConfig {
   readonly periodicFrequency: PeriodicFrequency;
   readonly killSwitchParameterName: string;
   readonly sweepSchedule: string;
+  /** Sweep children (account batches) running at once. @default 40 */
+  readonly sweepMaxConcurrency: number;
+  /** Percentage of sweep children that may fail before the run fails. @default 10 */
+  readonly sweepToleratedFailurePercentage: number;
+  /** Account-regions per sweep child. @default - the number of regions */
+  readonly sweepMaxItemsPerBatch: number;
   readonly securityHub: boolean;
   readonly remediationConcurrency: number;
   readonly logRetentionDays: number;
@@ -515,6 +533,9 @@ export function parseDeploymentConfig(
     periodicFrequency: parsed.periodicFrequency,
     killSwitchParameterName: parsed.killSwitchParameterName,
     sweepSchedule: parsed.sweepSchedule,
+    sweepMaxConcurrency: parsed.sweepMaxConcurrency,
+    sweepToleratedFailurePercentage: parsed.sweepToleratedFailurePercentage,
+    sweepMaxItemsPerBatch: parsed.sweepMaxItemsPerBatch ?? parsed.regions.length,
     securityHub: parsed.securityHub,
     remediationConcurrency: parsed.remediationConcurrency,
     logRetentionDays: parsed.logRetentionDays,

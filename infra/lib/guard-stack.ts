@@ -6,6 +6,7 @@ import { CfnPermission } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import { GuardAlarms } from './constructs/guard-alarms';
 import { GuardService } from './constructs/guard-service';
+import { SweepStateMachine } from './constructs/sweep-state-machine';
 import type { DeploymentConfig } from './deployment-config';
 import {
   CONFIG_RULE_DESCRIPTION,
@@ -39,6 +40,8 @@ export class GuardStack extends Stack {
   readonly configRule: CfnConfigRule;
   /** The operator topic and the alarms on every dead-letter queue and function above. */
   readonly alarms: GuardAlarms;
+  /** The sweep on Step Functions, started by EventBridge Scheduler. */
+  readonly sweepStateMachine: SweepStateMachine;
 
   constructor(scope: Construct, id: string, props: GuardStackProps) {
     super(scope, id, props);
@@ -122,8 +125,18 @@ export class GuardStack extends Stack {
       targets: [new LambdaFunction(sweep.function, { deadLetterQueue: sweep.deadLetterQueue })],
     });
 
+    // The sweep on Step Functions (the SweepSchedule rule above still starts the single-function
+    // sweep until that is retired).
+    this.sweepStateMachine = new SweepStateMachine(this, 'Sweep', {
+      config,
+      role: evaluationRole,
+      environment: this.service.pipelineEnvironment,
+      logRetention: config.logRetentionDays,
+    });
+
     // Last, so it finds every dead-letter queue and function of the stack.
     this.alarms = new GuardAlarms(this, 'Alarms', { emails: config.alarmEmails });
+    this.alarms.alarmOnStateMachine(this.sweepStateMachine.stateMachine);
     this.alarms.watch(this);
   }
 }

@@ -8,6 +8,7 @@ import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
 import { GuardAlarms } from './constructs/guard-alarms';
 import { GuardService } from './constructs/guard-service';
+import { SweepStateMachine } from './constructs/sweep-state-machine';
 import type { DeploymentConfig, HubConfig } from './deployment-config';
 import {
   CONFIG_RULE_DESCRIPTION,
@@ -70,6 +71,8 @@ export class HubStack extends Stack {
   readonly organizationConfigRule: CfnOrganizationConfigRule | undefined;
   /** The operator topic and the alarms on every dead-letter queue and function above. */
   readonly alarms: GuardAlarms;
+  /** The sweep on Step Functions, started by EventBridge Scheduler. */
+  readonly sweepStateMachine: SweepStateMachine;
 
   constructor(scope: Construct, id: string, props: HubStackProps) {
     super(scope, id, props);
@@ -238,8 +241,18 @@ export class HubStack extends Stack {
       this.organizationConfigRule = undefined;
     }
 
+    // The sweep on Step Functions (the SweepSchedule rule above still starts the single-function
+    // sweep until that is retired).
+    this.sweepStateMachine = new SweepStateMachine(this, 'Sweep', {
+      config,
+      role: evaluationRole,
+      environment: this.service.pipelineEnvironment,
+      logRetention: config.logRetentionDays,
+    });
+
     // Last, so it finds every dead-letter queue and function of the stack.
     this.alarms = new GuardAlarms(this, 'Alarms', { emails: config.alarmEmails });
+    this.alarms.alarmOnStateMachine(this.sweepStateMachine.stateMachine);
     this.alarms.watch(this);
   }
 }

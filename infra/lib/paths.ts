@@ -19,6 +19,21 @@ export function functionEntry(name: FunctionName): string {
 }
 
 /**
+ * The sweep state machine's task handlers. Not in FUNCTION_ENTRIES: they run only as Step Functions
+ * tasks (no `vpc-guard invoke`), with the sweep function's runtime configuration.
+ */
+export const SWEEP_TASK_ENTRIES = {
+  listTargets: 'functions/sweep/list-targets-handler.ts',
+  child: 'functions/sweep/child-handler.ts',
+  summary: 'functions/sweep/summary-handler.ts',
+} as const;
+
+/** The handler module of a sweep task. */
+export function sweepTaskEntry(task: keyof typeof SWEEP_TASK_ENTRIES): string {
+  return resolve(REPO_ROOT, SWEEP_TASK_ENTRIES[task]);
+}
+
+/**
  * The `context` of infra/cdk.json (the feature flags). The CLI passes it to the app; an App built
  * anywhere else (tests, a direct run) gets it from here, so every synth sees the same flags.
  */

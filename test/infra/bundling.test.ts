@@ -114,7 +114,8 @@ function importInFreshProcess(
 
 describe('GuardFunction bundling (esbuild, no Docker)', () => {
   it('writes one ESM bundle per function, with the require banner and a linked source map', () => {
-    expect(functions).toHaveLength(4);
+    // The four pipeline functions and the sweep state machine's three tasks.
+    expect(functions).toHaveLength(7);
     for (const fn of functions) {
       const bundle = join(fn.directory, 'index.mjs');
       expect(existsSync(bundle), `${fn.logicalId}: ${bundle}`).toBe(true);

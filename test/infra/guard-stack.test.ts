@@ -65,9 +65,9 @@ describe('GuardStack (standalone)', () => {
     expect(nagFindings(app)).toEqual([]);
   });
 
-  it('runs four functions on arm64 and Node.js 24, traced, each with a DLQ and a log group', () => {
-    // Assess
-    template.resourceCountIs('AWS::Lambda::Function', 4);
+  it('runs seven functions on arm64 and Node.js 24, traced, each with a DLQ and a log group', () => {
+    // Assess: the four pipeline functions and the sweep state machine's three tasks.
+    template.resourceCountIs('AWS::Lambda::Function', 7);
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -87,7 +87,8 @@ describe('GuardStack (standalone)', () => {
         }),
       },
     });
-    template.resourceCountIs('AWS::Logs::LogGroup', 4);
+    // One per function, and the sweep state machine's.
+    template.resourceCountIs('AWS::Logs::LogGroup', 8);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
   });
 
@@ -100,7 +101,8 @@ describe('GuardStack (standalone)', () => {
   });
 
   it('encrypts every dead-letter queue and denies it to requests without TLS', () => {
-    template.resourceCountIs('AWS::SQS::Queue', 4);
+    // One per function, and the sweep schedule's.
+    template.resourceCountIs('AWS::SQS::Queue', 8);
     template.allResourcesProperties('AWS::SQS::Queue', {
       SqsManagedSseEnabled: true,
       MessageRetentionPeriod: 14 * 24 * 3600,
@@ -430,7 +432,7 @@ describe('GuardStack variants', () => {
     // Act
     const template = Template.fromStack(addDeployment(variant, config).guardStacks[0]!);
     // Assess
-    template.resourceCountIs('AWS::Lambda::Function', 3);
+    template.resourceCountIs('AWS::Lambda::Function', 6);
     template.resourcePropertiesCountIs('AWS::SNS::Subscription', { Protocol: 'lambda' }, 0);
     expect(nagFindings(variant)).toEqual([]);
   });
@@ -451,8 +453,11 @@ describe('GuardStack variants', () => {
       (r) => r.Type === 'AWS::SSM::Parameter',
     );
     expect(parameters.map((p) => p.Properties!['Name'])).toEqual(['/vpc-guard/kill-switch']);
-    const reads = allStatements(variantJson).filter((l) =>
-      actionsOf(l.statement).includes('s3:GetObject'),
+    // The sweep's run data (its own bucket) aside.
+    const reads = allStatements(variantJson).filter(
+      (l) =>
+        actionsOf(l.statement).includes('s3:GetObject') &&
+        !JSON.stringify(l.statement.Resource).includes('SweepRuns'),
     );
     expect(reads.map((l) => l.statement.Resource)).toEqual([
       {

@@ -258,6 +258,7 @@ export function resolveEnvironmentForTest(
     OWN_ROLE_ARNS:
       'arn:aws:iam::111111111111:role/vpc-guard-remediation,arn:aws:iam::111111111111:role/vpc-guard-evaluation',
     REGIONS: 'us-east-1',
+    SWEEP_BUCKET: 'vpc-guard-sweep-runs',
     RECORD_KEY_ARN: 'arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab',
     SLACK_SECRET_ARN:
       'arn:aws:secretsmanager:us-east-1:111111111111:secret:vpc-guard/slack-webhook',

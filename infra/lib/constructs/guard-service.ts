@@ -94,6 +94,8 @@ export class GuardService extends Construct {
    * may only GenerateMac with it; `vpc-guard rollback --record-key` verifies with VerifyMac.
    */
   readonly recordKeyArn: string;
+  /** The environment of the pipeline functions (the sweep state machine's tasks get it too). */
+  readonly pipelineEnvironment: Readonly<Record<string, string>>;
 
   constructor(scope: Construct, id: string, props: GuardServiceProps) {
     super(scope, id);
@@ -262,6 +264,7 @@ export class GuardService extends Construct {
       OWN_ROLE_ARNS: Fn.join(',', [this.remediationRole.roleArn, this.evaluationRole.roleArn]),
       ...props.environment,
     };
+    this.pipelineEnvironment = environment;
     const pipelineFunction = (
       name: 'config-rule' | 'api-event' | 'sweep',
       role: Role,
