@@ -4,9 +4,10 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { CfnPermission } from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
-import { GuardAlarms } from './constructs/guard-alarms';
+import type { GuardAlarms } from './constructs/guard-alarms';
 import { GuardService } from './constructs/guard-service';
-import { SweepStateMachine } from './constructs/sweep-state-machine';
+import type { SweepStateMachine } from './constructs/sweep-state-machine';
+import { addSweepAndAlarms } from './guard-operations';
 import type { DeploymentConfig } from './deployment-config';
 import {
   CONFIG_RULE_DESCRIPTION,
@@ -126,17 +127,11 @@ export class GuardStack extends Stack {
     });
 
     // The sweep on Step Functions (the SweepSchedule rule above still starts the single-function
-    // sweep until that is retired).
-    this.sweepStateMachine = new SweepStateMachine(this, 'Sweep', {
+    // sweep until that is retired), then the alarms: last, so they see every queue and function.
+    ({ sweepStateMachine: this.sweepStateMachine, alarms: this.alarms } = addSweepAndAlarms(this, {
       config,
-      role: evaluationRole,
-      environment: this.service.pipelineEnvironment,
-      logRetention: config.logRetentionDays,
-    });
-
-    // Last, so it finds every dead-letter queue and function of the stack.
-    this.alarms = new GuardAlarms(this, 'Alarms', { emails: config.alarmEmails });
-    this.alarms.alarmOnStateMachine(this.sweepStateMachine.stateMachine);
-    this.alarms.watch(this);
+      service: this.service,
+      evaluationRole,
+    }));
   }
 }

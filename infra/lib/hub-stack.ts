@@ -6,9 +6,10 @@ import { AnyPrincipal, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { CfnPermission } from 'aws-cdk-lib/aws-lambda';
 import { StringParameter } from 'aws-cdk-lib/aws-ssm';
 import type { Construct } from 'constructs';
-import { GuardAlarms } from './constructs/guard-alarms';
+import type { GuardAlarms } from './constructs/guard-alarms';
 import { GuardService } from './constructs/guard-service';
-import { SweepStateMachine } from './constructs/sweep-state-machine';
+import type { SweepStateMachine } from './constructs/sweep-state-machine';
+import { addSweepAndAlarms } from './guard-operations';
 import type { DeploymentConfig, HubConfig } from './deployment-config';
 import {
   CONFIG_RULE_DESCRIPTION,
@@ -242,17 +243,11 @@ export class HubStack extends Stack {
     }
 
     // The sweep on Step Functions (the SweepSchedule rule above still starts the single-function
-    // sweep until that is retired).
-    this.sweepStateMachine = new SweepStateMachine(this, 'Sweep', {
+    // sweep until that is retired), then the alarms: last, so they see every queue and function.
+    ({ sweepStateMachine: this.sweepStateMachine, alarms: this.alarms } = addSweepAndAlarms(this, {
       config,
-      role: evaluationRole,
-      environment: this.service.pipelineEnvironment,
-      logRetention: config.logRetentionDays,
-    });
-
-    // Last, so it finds every dead-letter queue and function of the stack.
-    this.alarms = new GuardAlarms(this, 'Alarms', { emails: config.alarmEmails });
-    this.alarms.alarmOnStateMachine(this.sweepStateMachine.stateMachine);
-    this.alarms.watch(this);
+      service: this.service,
+      evaluationRole,
+    }));
   }
 }
